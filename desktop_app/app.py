@@ -1,0 +1,190 @@
+"""`create_app(settings, services) -> FastAPI`: routes, middleware, the UI mount.
+
+It never serves by itself (server.py does) and imports no Gradio at module
+level: the login path must not wait for Gradio's ~3 s import.
+
+Middleware, outermost first: GuardMiddleware (Host/Origin/Sec-Fetch-Site,
+security headers) -> SessionGate (who is signed in; refuses everything not
+public) -> routes, and the Gradio app mounted at /gradio.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import anyio
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.staticfiles import StaticFiles
+
+from desktop_app import pages
+from desktop_app.auth import LoginStatus
+from desktop_app.context import context_of
+from desktop_app.errors import UserError
+from desktop_app.gate import SESSION_COOKIE, SessionGate, cookie_value
+from desktop_app.guard import GuardMiddleware
+from desktop_app.identity import APP_SLUG
+from desktop_app.services import Services
+from desktop_app.settings import Settings
+
+CSRF_COOKIE = f"{APP_SLUG}-csrf"
+HOME = "/gradio/"
+GRADIO_PATH = "/gradio"
+STATIC_DIR = Path(__file__).parent / "static"
+_PAGE_HEADERS = {"Content-Security-Policy": pages.PAGE_CSP, "Cache-Control": "no-store"}
+
+
+def safe_next(value: str | None) -> str:
+    """Only a local path may be a redirect target (no open redirect)."""
+    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
+        return HOME
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return HOME
+    return value
+
+
+def create_app(settings: Settings, services: Services, *, with_ui: bool = True) -> FastAPI:
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    accounts, sessions = services.accounts, services.sessions
+    # Argon2 runs in worker threads; this keeps a burst of logins from taking
+    # every worker (the hash count itself is capped inside Accounts).
+    login_limiter = anyio.CapacityLimiter(4)
+
+    def set_session_cookie(response: Response, token: str) -> None:
+        response.set_cookie(
+            SESSION_COOKIE, token, max_age=settings.session_max_seconds, path="/",
+            httponly=True, samesite="strict",
+            # No `secure`: WebKit drops Secure cookies on http://localhost, and
+            # this server only ever speaks plain http on loopback.
+        )
+
+    def csrf_for(request: Request) -> tuple[str, bool]:
+        token = request.cookies.get(CSRF_COOKIE)
+        if token and 20 <= len(token) <= 100:
+            return token, False
+        return secrets.token_urlsafe(32), True
+
+    def html(request: Request, body: str, status: int = 200, csrf: tuple[str, bool] | None = None) -> HTMLResponse:
+        response = HTMLResponse(body, status_code=status, headers=_PAGE_HEADERS)
+        if csrf and csrf[1]:
+            response.set_cookie(CSRF_COOKIE, csrf[0], path="/", httponly=True, samesite="strict")
+        return response
+
+    def csrf_ok(request: Request, submitted: object) -> bool:
+        expected = request.cookies.get(CSRF_COOKIE) or ""
+        return bool(expected) and isinstance(submitted, str) and hmac.compare_digest(
+            expected.encode(), submitted.encode()
+        )
+
+    def start_session(request: Request, username: str, target: str) -> Response:
+        old = context_of(request)
+        if old and old.token:
+            sessions.delete(old.token)  # a login always gets a fresh id
+        token, _ = sessions.create(username)
+        response = RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
+        set_session_cookie(response, token)
+        return response
+
+    @app.get("/healthz")
+    async def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
+
+    @app.get("/")
+    async def root() -> RedirectResponse:
+        return RedirectResponse(HOME, status_code=303)
+
+    @app.get("/login")
+    async def login_form(request: Request, next: str | None = None) -> Response:
+        if accounts.count() == 0:
+            return RedirectResponse("/setup", status_code=303)
+        ctx = context_of(request)
+        if ctx and ctx.username:
+            return RedirectResponse(safe_next(next), status_code=303)
+        csrf = csrf_for(request)
+        return html(request, pages.login_page(csrf=csrf[0], next_url=safe_next(next)), csrf=csrf)
+
+    @app.post("/login")
+    async def login_submit(request: Request) -> Response:
+        form = await request.form()
+        username = str(form.get("username") or "")
+        password = str(form.get("password") or "")
+        target = safe_next(str(form.get("next") or ""))
+        csrf = csrf_for(request)
+        if not csrf_ok(request, form.get("csrf")):
+            page = pages.login_page(csrf=csrf[0], next_url=target, username=username,
+                                    error="This form has expired. Please sign in again.")
+            return html(request, page, 400, csrf)
+        result = await run_in_threadpool_limited(login_limiter, accounts.authenticate, username, password)
+        if result.status is LoginStatus.OK:
+            return start_session(request, result.username, target)
+        if result.status is LoginStatus.THROTTLED:
+            error, status = (f"Too many failed attempts. Try again in {result.retry_after} seconds.", 429)
+        else:
+            # One message for unknown names and wrong passwords alike.
+            error, status = ("Wrong username or password.", 401)
+        page = pages.login_page(csrf=csrf[0], next_url=target, username=username, error=error)
+        response = html(request, page, status, csrf)
+        if status == 429:
+            response.headers["Retry-After"] = str(result.retry_after)
+        return response
+
+    @app.get("/setup")
+    async def setup_form(request: Request) -> Response:
+        if accounts.count() > 0:
+            return RedirectResponse("/login", status_code=303)
+        csrf = csrf_for(request)
+        return html(request, pages.setup_page(csrf=csrf[0]), csrf=csrf)
+
+    @app.post("/setup")
+    async def setup_submit(request: Request) -> Response:
+        if accounts.count() > 0:
+            return RedirectResponse("/login", status_code=303)
+        form = await request.form()
+        username = str(form.get("username") or "")
+        password = str(form.get("password") or "")
+        csrf = csrf_for(request)
+        error = None
+        if not csrf_ok(request, form.get("csrf")):
+            error = "This form has expired. Please try again."
+        elif password != str(form.get("confirm") or ""):
+            error = "The two passwords do not match."
+        else:
+            try:
+                name = await run_in_threadpool_limited(
+                    login_limiter, lambda: accounts.create(username, password, only_if_first=True)
+                )
+            except UserError as exc:
+                error = exc.message
+            else:
+                return start_session(request, name, HOME)
+        return html(request, pages.setup_page(csrf=csrf[0], username=username, error=error), 400, csrf)
+
+    @app.post("/logout")
+    async def logout(request: Request) -> Response:
+        token = cookie_value(request.scope, SESSION_COOKIE)
+        if token:
+            sessions.delete(token)
+        response = RedirectResponse("/login", status_code=303, headers={"Cache-Control": "no-store"})
+        response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+        return response
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    if with_ui:
+        from desktop_app.gradio_mount import mount_ui  # Gradio is imported only here
+
+        mount_ui(app, settings, path=GRADIO_PATH)
+
+    app.add_middleware(SessionGate, store=sessions)
+    app.add_middleware(GuardMiddleware)  # added last = outermost
+    return app
+
+
+async def run_in_threadpool_limited(limiter: anyio.CapacityLimiter, fn, *args):  # type: ignore[no-untyped-def]
+    async with limiter:
+        return await run_in_threadpool(fn, *args)

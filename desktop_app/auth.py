@@ -1,0 +1,231 @@
+"""Local accounts: argon2id hashes, first-run creation, login throttling.
+
+Defaults (see README): argon2id with argon2-cffi's RFC 9106 "low memory" profile
+(t=3, m=64 MiB, p=4); passwords of 8 to 1024 bytes; after 5 failed logins for a
+name, each further failure locks that name for 1, 2, 4 ... up to 900 seconds.
+
+Unknown names are treated exactly like known ones: the same answer, a hash of a
+dummy password so the time is similar, and the same throttling, so nobody can
+learn which accounts exist.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from desktop_app.db import Database
+from desktop_app.errors import UserError
+from desktop_app.sessions import SessionStore
+
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")
+MIN_PASSWORD_BYTES = 8
+# Capped before hashing: argon2 takes anything, and a multi-megabyte "password"
+# is a cheap way to burn CPU.
+MAX_PASSWORD_BYTES = 1024
+FREE_FAILURES = 5
+MAX_LOCK_SECONDS = 900
+# How many hashes may run at once. Each takes 64 MiB and most of a core, so a
+# burst of logins queues here instead of exhausting memory.
+CONCURRENT_HASHES = 2
+FAILURE_MEMORY_SECONDS = 86400
+
+
+class LoginStatus(enum.Enum):
+    OK = "ok"
+    INVALID = "invalid"
+    THROTTLED = "throttled"
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    status: LoginStatus
+    username: str = ""
+    retry_after: int = 0
+
+
+def normalize_username(raw: str) -> str:
+    """Names are compared case-insensitively: 'Alice' and 'alice' are one account."""
+    return raw.strip().casefold()
+
+
+def validate_username(raw: str) -> str:
+    name = normalize_username(raw)
+    if not USERNAME_RE.match(name):
+        raise UserError(
+            f"Username {raw!r} is not valid: use 1-64 letters, digits, '.', '_', '-' or '@', "
+            "starting with a letter or digit.",
+            exit_code=2,
+        )
+    return name
+
+
+def validate_password(password: str) -> str:
+    size = len(password.encode("utf-8", "surrogatepass"))
+    if size < MIN_PASSWORD_BYTES:
+        raise UserError(f"Password is too short: use at least {MIN_PASSWORD_BYTES} characters.", exit_code=2)
+    if size > MAX_PASSWORD_BYTES:
+        raise UserError(f"Password is too long: use at most {MAX_PASSWORD_BYTES} bytes.", exit_code=2)
+    return password
+
+
+def lock_seconds(failures: int) -> int:
+    if failures < FREE_FAILURES:
+        return 0
+    return min(2 ** (failures - FREE_FAILURES), MAX_LOCK_SECONDS)
+
+
+class Accounts:
+    def __init__(
+        self,
+        db: Database,
+        sessions: SessionStore,
+        *,
+        hasher: PasswordHasher | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.db = db
+        self.sessions = sessions
+        self.hasher = hasher or PasswordHasher()  # argon2id, RFC 9106 low-memory profile
+        self._clock = clock
+        self._hash_slots = threading.BoundedSemaphore(CONCURRENT_HASHES)
+        self._dummy_hash: str | None = None
+        self._dummy_lock = threading.Lock()
+
+    # -- queries -----------------------------------------------------------
+    def count(self) -> int:
+        with self.db.read() as conn:
+            return conn.execute("SELECT COUNT(*) FROM users").fetchone()[0]
+
+    def exists(self, username: str) -> bool:
+        with self.db.read() as conn:
+            row = conn.execute(
+                "SELECT 1 FROM users WHERE username = ?", (normalize_username(username),)
+            ).fetchone()
+        return row is not None
+
+    def list(self) -> list[tuple[str, float]]:
+        with self.db.read() as conn:
+            return conn.execute("SELECT username, created_at FROM users ORDER BY username").fetchall()
+
+    # -- changes -----------------------------------------------------------
+    def _hash(self, password: str) -> str:
+        with self._hash_slots:
+            return self.hasher.hash(password)
+
+    def create(self, username: str, password: str, *, only_if_first: bool = False) -> str:
+        """Add an account. With `only_if_first`, fail unless there are no accounts
+        yet: the first-run page must not become a way to add more."""
+        name = validate_username(username)
+        pw_hash = self._hash(validate_password(password))
+        now = self._clock()
+        with self.db.write() as conn:
+            if only_if_first and conn.execute("SELECT COUNT(*) FROM users").fetchone()[0]:
+                raise UserError("An account already exists; sign in instead.")
+            if conn.execute("SELECT 1 FROM users WHERE username = ?", (name,)).fetchone():
+                raise UserError(f"An account named {name!r} already exists; choose another name.")
+            conn.execute(
+                "INSERT INTO users (username, pw_hash, created_at, updated_at) VALUES (?, ?, ?, ?)",
+                (name, pw_hash, now, now),
+            )
+        return name
+
+    def set_password(self, username: str, password: str, *, keep_token: str | None = None) -> int:
+        """Change a password and end the user's sessions (except `keep_token`'s).
+        Returns how many sessions were ended."""
+        name = normalize_username(username)
+        pw_hash = self._hash(validate_password(password))
+        with self.db.write() as conn:
+            cur = conn.execute(
+                "UPDATE users SET pw_hash = ?, updated_at = ? WHERE username = ?",
+                (pw_hash, self._clock(), name),
+            )
+            if cur.rowcount == 0:
+                raise UserError(f"No account named {name!r}; see 'desktop-app users list'.")
+            conn.execute("DELETE FROM login_failures WHERE username = ?", (name,))
+        return self.sessions.delete_user(name, keep_token=keep_token)
+
+    def delete(self, username: str) -> None:
+        name = normalize_username(username)
+        with self.db.write() as conn:
+            cur = conn.execute("DELETE FROM users WHERE username = ?", (name,))
+            if cur.rowcount == 0:
+                raise UserError(f"No account named {name!r}; see 'desktop-app users list'.")
+        self.sessions.delete_user(name)
+        # A new account that reuses the name must not inherit the old one's data.
+        self.sessions.delete_user_values(name)
+
+    # -- login -------------------------------------------------------------
+    def _dummy(self) -> str:
+        with self._dummy_lock:
+            if self._dummy_hash is None:
+                self._dummy_hash = self._hash("not a password of anyone's")
+            return self._dummy_hash
+
+    def authenticate(self, username: str, password: str) -> LoginResult:
+        name = normalize_username(username)[:128]
+        now = self._clock()
+        with self.db.read() as conn:
+            row = conn.execute(
+                "SELECT locked_until FROM login_failures WHERE username = ?", (name,)
+            ).fetchone()
+            if row and row[0] > now:
+                return LoginResult(LoginStatus.THROTTLED, retry_after=max(1, round(row[0] - now)))
+            user = conn.execute(
+                "SELECT pw_hash FROM users WHERE username = ?", (name,)
+            ).fetchone()
+
+        too_long = len(password.encode("utf-8", "surrogatepass")) > MAX_PASSWORD_BYTES
+        stored = user[0] if user else self._dummy()
+        ok = False
+        with self._hash_slots:
+            try:
+                # An over-long password is never hashed as given; the dummy
+                # verification keeps the time similar to a real one.
+                ok = self.hasher.verify(stored, "x" if too_long else password)
+            except (VerificationError, InvalidHashError):
+                ok = False
+        ok = ok and user is not None and not too_long
+
+        if not ok:
+            self._record_failure(name)
+            return LoginResult(LoginStatus.INVALID)
+
+        with self.db.write() as conn:
+            conn.execute("DELETE FROM login_failures WHERE username = ?", (name,))
+        if self.hasher.check_needs_rehash(stored):
+            # Parameters changed since this hash was made: upgrade it now, while we
+            # have the plain password.
+            new_hash = self._hash(password)
+            with self.db.write() as conn:
+                conn.execute(
+                    "UPDATE users SET pw_hash = ?, updated_at = ? WHERE username = ? AND pw_hash = ?",
+                    (new_hash, self._clock(), name, stored),
+                )
+        return LoginResult(LoginStatus.OK, username=name)
+
+    def _record_failure(self, name: str) -> None:
+        now = self._clock()
+        with self.db.write() as conn:
+            row = conn.execute(
+                "SELECT failures FROM login_failures WHERE username = ?", (name,)
+            ).fetchone()
+            failures = (row[0] if row else 0) + 1
+            conn.execute(
+                "INSERT INTO login_failures (username, failures, locked_until, last_failure) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (username) DO UPDATE SET "
+                "failures = excluded.failures, locked_until = excluded.locked_until, "
+                "last_failure = excluded.last_failure",
+                (name, failures, now + lock_seconds(failures), now),
+            )
+            # Forget old failures so random names cannot grow the table forever.
+            conn.execute(
+                "DELETE FROM login_failures WHERE last_failure < ?", (now - FAILURE_MEMORY_SECONDS,)
+            )

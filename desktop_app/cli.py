@@ -1,0 +1,194 @@
+"""The command line: `desktop-app [options]` runs the app, `desktop-app users ...`
+manages accounts. Builds Settings once and owns the process: signals, exit codes,
+and turning every UserError into one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+
+from desktop_app.errors import UserError
+from desktop_app.identity import APP_NAME, APP_SLUG, VERSION
+from desktop_app.settings import Settings
+
+log = logging.getLogger("desktop_app")
+START_TIMEOUT_SECONDS = 120
+
+
+def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    # Options that both the app and `users` accept. Under a subcommand they use
+    # SUPPRESS so that a value given before the subcommand is not reset.
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument("--data-dir", metavar="PATH", default=default,
+                        help="where accounts, sessions and data live (env DESKTOP_APP_DATA_DIR)")
+    parser.add_argument("--cache-dir", metavar="PATH", default=default,
+                        help="Gradio's temporary files (env DESKTOP_APP_CACHE_DIR)")
+    parser.add_argument("--log-dir", metavar="PATH", default=default,
+                        help="rotating log file (env DESKTOP_APP_LOG_DIR)")
+    parser.add_argument("--debug", action="store_true", default=default,
+                        help="log more, also to stderr (env DESKTOP_APP_DEBUG=1)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=APP_SLUG, description=f"{APP_NAME}: a Gradio app on this computer.")
+    parser.add_argument("--version", action="version", version=f"{APP_SLUG} {VERSION}")
+    _common(parser, suppress=False)
+    parser.add_argument("--headless", action="store_true", default=None,
+                        help="serve only, no window; prints 'READY <url>' (env DESKTOP_APP_HEADLESS=1)")
+    parser.add_argument("--port", metavar="N", help="port on 127.0.0.1; 0 = any free port (default; env DESKTOP_APP_PORT)")
+    parser.add_argument("--ui", metavar="MODULE:FUNCTION",
+                        help="function returning your gr.Blocks (default: the bundled demo; env DESKTOP_APP_UI)")
+    parser.add_argument("--session-idle", metavar="DURATION",
+                        help="end a session unused this long, e.g. 30m, 24h (default 24h; env DESKTOP_APP_SESSION_IDLE)")
+    parser.add_argument("--session-max", metavar="DURATION",
+                        help="end any session this long after login (default 14d; env DESKTOP_APP_SESSION_MAX)")
+    parser.add_argument("--max-upload", metavar="SIZE",
+                        help="largest file upload, e.g. 100mb (default 100mb; env DESKTOP_APP_MAX_UPLOAD)")
+
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    users = sub.add_parser("users", help="manage the accounts on this computer")
+    users_sub = users.add_subparsers(dest="users_command", metavar="ACTION", required=True)
+    for name, helptext in (("add", "create an account"), ("set-password", "change a password (ends that user's sessions)")):
+        p = users_sub.add_parser(name, help=helptext)
+        p.add_argument("name")
+        p.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+        _common(p, suppress=True)
+    p = users_sub.add_parser("delete", help="delete an account, its sessions and its data")
+    p.add_argument("name")
+    _common(p, suppress=True)
+    p = users_sub.add_parser("list", help="list accounts")
+    _common(p, suppress=True)
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    keys = ("data_dir", "cache_dir", "log_dir", "debug", "headless", "port", "ui",
+            "session_idle", "session_max", "max_upload")
+    return Settings.build({k: getattr(args, k, None) for k in keys})
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = settings_from_args(args)
+        if args.command == "users":
+            return run_users(settings, args)
+        return run_app(settings)
+    except UserError as exc:
+        print(f"{APP_SLUG}: error: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"{APP_SLUG}: cancelled.", file=sys.stderr)
+        return 130
+
+
+# -- users ---------------------------------------------------------------
+def _read_new_password(from_stdin: bool) -> str:
+    if from_stdin:
+        line = sys.stdin.readline()
+        if not line:
+            raise UserError("--password-stdin: nothing on stdin; pipe the password in, e.g. `echo ... |`.", exit_code=2)
+        return line.rstrip("\r\n")
+    first = getpass.getpass("New password: ")
+    if getpass.getpass("Repeat password: ") != first:
+        raise UserError("The two passwords do not match; nothing was changed.", exit_code=2)
+    return first
+
+
+def run_users(settings: Settings, args: argparse.Namespace) -> int:
+    from desktop_app.services import open_services
+
+    services = open_services(settings)
+    try:
+        accounts = services.accounts
+        action = args.users_command
+        if action == "list":
+            for name, created in accounts.list():
+                print(f"{name}\t{time.strftime('%Y-%m-%d %H:%M', time.localtime(created))}")
+        elif action == "add":
+            name = accounts.create(args.name, _read_new_password(args.password_stdin))
+            print(f"Created account {name!r}.")
+        elif action == "set-password":
+            if not accounts.exists(args.name):
+                raise UserError(f"No account named {args.name!r}; see '{APP_SLUG} users list'.")
+            ended = accounts.set_password(args.name, _read_new_password(args.password_stdin))
+            print(f"Password changed; {ended} session(s) ended.")
+        elif action == "delete":
+            accounts.delete(args.name)
+            print(f"Deleted account {args.name!r}, its sessions and its data.")
+        return 0
+    finally:
+        services.close()
+
+
+# -- the app ---------------------------------------------------------------
+class _StopSignal:
+    """SIGINT/SIGTERM set a flag; the main thread then stops everything in order.
+
+    We own the signals instead of letting uvicorn do it: uvicorn re-raises a
+    captured signal after its shutdown, which ends the process with -15, not 0.
+    """
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.signum: int | None = None
+
+    def install(self) -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._handle)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        self.signum = signum
+        self.event.set()
+
+
+def run_app(settings: Settings) -> int:
+    from desktop_app.logs import setup_logging
+
+    stop = _StopSignal()
+    stop.install()
+    setup_logging(settings)
+    if not settings.headless:
+        print(f"{APP_SLUG}: the desktop window is not part of this version yet; serving headless.",
+              file=sys.stderr)
+    return serve_headless(settings, stop)
+
+
+def serve_headless(settings: Settings, stop: _StopSignal) -> int:
+    from desktop_app.app import create_app
+    from desktop_app.server import ServerThread, bind_socket
+    from desktop_app.services import open_services
+
+    t0 = time.perf_counter()
+    services = open_services(settings)
+    try:
+        sock = bind_socket(settings.host, settings.port)  # fail fast, before the slow build
+        try:
+            app = create_app(settings, services)
+        except BaseException:
+            sock.close()
+            raise
+        server = ServerThread(app, sock)
+        server.start()
+        if not server.wait_started(START_TIMEOUT_SECONDS):
+            server.stop()
+            raise UserError(
+                f"The server did not start ({server.error or 'timed out'}); see the log at {settings.dirs.log_file}."
+            )
+        log.info("serving %s (ready after %.2fs)", server.url, time.perf_counter() - t0)
+        print(f"READY {server.url}", flush=True)
+        while not stop.event.wait(0.5):
+            if not server.alive:
+                raise UserError(f"The server stopped unexpectedly; see the log at {settings.dirs.log_file}.")
+        log.info("signal %s: stopping", stop.signum)
+        server.stop()
+        return 0
+    finally:
+        services.close()

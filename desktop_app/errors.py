@@ -1,0 +1,24 @@
+"""The one exception type for problems the person can fix.
+
+Raised anywhere, it is caught at the edge (the CLI, a page) and shown as a single
+line that names the bad value and what to do about it. Never a traceback.
+"""
+
+
+class UserError(Exception):
+    """A mistake in input or environment, explained in one line.
+
+    `exit_code` follows sysexits loosely: 2 for bad usage, 1 for everything else.
+    """
+
+    def __init__(self, message: str, *, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class StoreError(UserError):
+    """The data store cannot be opened, read or written."""

@@ -1,0 +1,108 @@
+"""The session check in front of every route, Gradio's included.
+
+Pure ASGI, so it sees every path before routing, including everything the
+mounted Gradio app serves (config, theme.css, gradio_api/*, file=...). A route
+is public only if it is listed in PUBLIC_PATHS or under PUBLIC_PREFIXES; a test
+walks all mounted routes to prove nothing else answers without a session.
+
+Without a valid session a page request (GET/HEAD asking for HTML) is redirected
+to /login?next=...; anything else gets 401.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from http.cookies import SimpleCookie
+from urllib.parse import quote
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from desktop_app.context import STATE_KEY, RequestContext
+from desktop_app.identity import APP_SLUG
+from desktop_app.sessions import TOUCH_INTERVAL_SECONDS, SessionStore
+
+SESSION_COOKIE = f"{APP_SLUG}-session"
+PUBLIC_PATHS = frozenset({"/login", "/setup", "/logout", "/healthz", "/favicon.ico"})
+PUBLIC_PREFIXES = ("/static/",)
+
+
+def is_public(path: str) -> bool:
+    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
+
+
+def cookie_value(scope: Scope, name: str) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == b"cookie":
+            jar: SimpleCookie = SimpleCookie()
+            try:
+                jar.load(value.decode("latin-1"))
+            except Exception:  # a malformed Cookie header is the client's problem
+                continue
+            if name in jar:
+                return jar[name].value
+    return None
+
+
+class SessionGate:
+    def __init__(self, app: ASGIApp, *, store: SessionStore) -> None:
+        self.app = app
+        self.store = store
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        token = cookie_value(scope, SESSION_COOKIE)
+        session = self.store.get(token) if token else None
+        if session is not None and time.time() - session.last_seen > TOUCH_INTERVAL_SECONDS:
+            self.store.touch(token)  # type: ignore[arg-type]
+        scope.setdefault("state", {})[STATE_KEY] = RequestContext(
+            store=self.store, token=token if session else None, session=session
+        )
+        if session is not None or is_public(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        await _deny(scope, send)
+
+
+def _wants_page(scope: Scope) -> bool:
+    if scope.get("method") not in ("GET", "HEAD"):
+        return False
+    for key, value in scope.get("headers", []):
+        if key == b"accept":
+            return b"text/html" in value
+    return False
+
+
+async def _deny(scope: Scope, send: Send) -> None:
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 1008})
+        return
+    if _wants_page(scope):
+        target = scope.get("root_path", "") + scope["path"]
+        query = scope.get("query_string", b"").decode("latin-1")
+        if query:
+            target += "?" + query
+        location = "/login" if target in ("", "/") else "/login?next=" + quote(target, safe="/")
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 303,
+                "headers": [(b"location", location.encode()), (b"content-length", b"0"),
+                            (b"cache-control", b"no-store")],
+            }
+        )
+        await send({"type": "http.response.body", "body": b""})
+        return
+    body = json.dumps({"detail": "Not signed in. Sign in at /login."}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 401,
+            "headers": [(b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                        (b"cache-control", b"no-store")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,87 @@
+"""Build the developer's Gradio Blocks and mount them, hardened, at /gradio.
+
+The only shell module that imports gradio. The environment variables below are
+read by Gradio at import time, so they are set here, just before the import:
+analytics and telemetry off (no outbound connection), temp files under our
+cache dir instead of the system temp folder.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI
+
+from desktop_app.context import username_of
+from desktop_app.errors import UserError
+from desktop_app.paths import ensure_private_dir
+from desktop_app.settings import Settings
+
+
+def prepare_gradio_environment(settings: Settings) -> None:
+    temp = ensure_private_dir(settings.dirs.gradio_temp, what="cache directory", flag="--cache-dir")
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    os.environ["GRADIO_TEMP_DIR"] = str(temp)
+    os.environ["GRADIO_RUN_HISTORY"] = "False"
+    os.environ["GRADIO_SSR_MODE"] = "False"
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+
+
+def load_ui_factory(spec: str) -> Callable[[], Any]:
+    """'package.module:function' -> the function; clear errors for each way it fails."""
+    module_name, _, attr = spec.partition(":")
+    if not module_name or not attr:
+        raise UserError(f"--ui must look like 'package.module:function', not {spec!r}.", exit_code=2)
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        raise UserError(
+            f"--ui {spec!r}: cannot import module {exc.name!r}. Is it installed in this environment?"
+        ) from None
+    factory = getattr(module, attr, None)
+    if not callable(factory):
+        raise UserError(f"--ui {spec!r}: module {module_name!r} has no function {attr!r}.")
+    return factory
+
+
+def build_blocks(settings: Settings) -> Any:
+    prepare_gradio_environment(settings)
+    import gradio as gr
+
+    blocks = load_ui_factory(settings.ui)()
+    if not isinstance(blocks, gr.Blocks):
+        raise UserError(
+            f"--ui {settings.ui!r} returned {type(blocks).__name__}, not a gradio.Blocks "
+            "(gr.Blocks, gr.Interface or gr.ChatInterface)."
+        )
+    return blocks
+
+
+def mount_ui(app: FastAPI, settings: Settings, *, path: str) -> None:
+    import gradio as gr
+
+    blocks = build_blocks(settings)
+    gr.mount_gradio_app(
+        app,
+        blocks,
+        path=path,
+        server_name=settings.host,
+        server_port=settings.port,
+        # Our SessionGate has already refused anyone not signed in; this only
+        # tells Gradio who it is, so callbacks see gr.Request.username.
+        auth_dependency=username_of,
+        ssr_mode=False,
+        enable_monitoring=False,
+        footer_links=[],  # no "Use via API", no settings or run-history links
+        run_history=False,
+        mcp_server=False,
+        pwa=False,
+        allowed_paths=[],
+        blocked_paths=[str(settings.data_dir)],
+        max_file_size=settings.max_upload_bytes,
+        show_error=True,
+    )

@@ -1,0 +1,76 @@
+"""The few HTML pages the shell serves itself: login and first-run setup.
+
+Plain HTML forms, one stylesheet under /static, no scripts, no external
+resources. Every value put into a page goes through `html.escape`.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from desktop_app.auth import MIN_PASSWORD_BYTES
+from desktop_app.identity import APP_NAME
+
+# Our own pages need nothing but themselves: no scripts at all, forms post home.
+PAGE_CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+
+_LAYOUT = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} · {app}</title>
+<link rel="stylesheet" href="/static/app.css">
+</head>
+<body>
+<main>
+<h1>{title}</h1>
+<p class="lead">{lead}</p>
+{error}
+{body}
+</main>
+</body>
+</html>
+"""
+
+
+def _page(title: str, lead: str, body: str, error: str | None) -> str:
+    err = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
+    return _LAYOUT.format(title=escape(title), app=escape(APP_NAME), lead=escape(lead), error=err, body=body)
+
+
+def login_page(*, csrf: str, next_url: str, username: str = "", error: str | None = None) -> str:
+    body = f"""<form method="post" action="/login">
+<input type="hidden" name="csrf" value="{escape(csrf)}">
+<input type="hidden" name="next" value="{escape(next_url)}">
+<label for="username">Username</label>
+<input type="text" id="username" name="username" value="{escape(username)}" autocomplete="username" autocapitalize="none" required autofocus>
+<label for="password">Password</label>
+<input type="password" id="password" name="password" autocomplete="current-password" required>
+<button type="submit">Sign in</button>
+</form>"""
+    return _page("Sign in", f"Welcome back to {APP_NAME}.", body, error)
+
+
+def setup_page(*, csrf: str, username: str = "", error: str | None = None) -> str:
+    body = f"""<form method="post" action="/setup">
+<input type="hidden" name="csrf" value="{escape(csrf)}">
+<label for="username">Username</label>
+<input type="text" id="username" name="username" value="{escape(username)}" autocomplete="username" autocapitalize="none" required autofocus>
+<p class="hint">Letters, digits, '.', '_', '-' or '@'.</p>
+<label for="password">Password</label>
+<input type="password" id="password" name="password" autocomplete="new-password" minlength="{MIN_PASSWORD_BYTES}" required>
+<p class="hint">At least {MIN_PASSWORD_BYTES} characters.</p>
+<label for="confirm">Confirm password</label>
+<input type="password" id="confirm" name="confirm" autocomplete="new-password" required>
+<button type="submit">Create account</button>
+</form>"""
+    return _page(
+        "Create your account",
+        f"This is the first start of {APP_NAME} on this computer. The account lives only here.",
+        body,
+        error,
+    )

@@ -1,0 +1,114 @@
+"""The web server in a thread: start, wait until started, stop. Nothing else.
+
+We bind the socket ourselves on 127.0.0.1 (port 0 = a free one) and hand it to
+uvicorn: the port is known before anything serves, there is no race for it,
+and a bind error is an ordinary exception in the caller. uvicorn runs in its own
+thread with its own event loop, so the main thread stays free for signals (or,
+later, the GUI loop), and stopping is cooperative: `should_exit`, then join.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+import threading
+
+import uvicorn
+
+from desktop_app.errors import UserError
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        # SO_REUSEADDR lets a restart reuse a port in TIME_WAIT; on loopback
+        # with an explicit host it cannot steal a port another process listens on.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise UserError(
+                f"Port {port} on {host} is already in use. Choose another with --port, or 0 for any free port."
+            ) from None
+        raise UserError(f"Cannot listen on {host}:{port}: {exc.strerror or exc}.") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+class _Uvicorn(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, started: threading.Event) -> None:
+        super().__init__(config)
+        self._started_event = started
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if not self.should_exit:
+            self._started_event.set()
+
+
+class ServerThread:
+    def __init__(self, app, sock: socket.socket) -> None:  # type: ignore[no-untyped-def]
+        """`sock` comes from bind_socket(), so a busy port fails before the slow
+        app build rather than after it."""
+        self.sock = sock
+        self.host, self.port = self.sock.getsockname()[:2]
+        config = uvicorn.Config(
+            app,
+            log_config=None,  # our logging setup (cli.py) applies
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=5,
+            server_header=False,
+        )
+        self._started = threading.Event()
+        self._server = _Uvicorn(config, self._started)
+        self._thread = threading.Thread(target=self._run, name="desktop-app-server", daemon=False)
+        self.error: BaseException | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}/"
+
+    def _run(self) -> None:
+        try:
+            # Off the main thread uvicorn installs no signal handlers: signals
+            # belong to cli.py, which asks us to stop through stop().
+            self._server.run(sockets=[self.sock])
+        except BaseException as exc:  # reported to the caller by wait_started / stop
+            self.error = exc
+        finally:
+            self.sock.close()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def wait_started(self, timeout: float) -> bool:
+        """True once the server accepts requests; False if it died or timed out."""
+        deadline_hit = not self._wait_either(timeout)
+        return not deadline_hit and self._started.is_set()
+
+    def _wait_either(self, timeout: float) -> bool:
+        # Wake on "started" or on the thread ending, whichever comes first.
+        step = 0.01
+        waited = 0.0
+        while waited < timeout:
+            if self._started.wait(step) or not self._thread.is_alive():
+                return True
+            waited += step
+        return False
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            self._server.force_exit = True
+            self._thread.join(timeout)

@@ -1,0 +1,1 @@
+"""The bundled demo UI. Your own: `desktop-app --ui mypkg.ui:build`."""

@@ -62,6 +62,20 @@ def build_blocks(settings: Settings) -> Any:
 
 
 def mount_ui(app: FastAPI, settings: Settings, *, path: str) -> None:
+    """Build and mount. Runs inside a short-lived event loop on purpose: with no
+    running loop, gradio.utils.safe_get_lock() creates a new event loop per call
+    and never closes it (4 loops and 8 sockets leaked per build). Inside a
+    running loop it creates none; asyncio.Lock binds to a loop only on first use,
+    so the locks work later in the server's loop."""
+    import asyncio
+
+    async def _in_loop() -> None:
+        _mount(app, settings, path)
+
+    asyncio.run(_in_loop())
+
+
+def _mount(app: FastAPI, settings: Settings, path: str) -> None:
     import gradio as gr
 
     blocks = build_blocks(settings)
@@ -84,4 +98,6 @@ def mount_ui(app: FastAPI, settings: Settings, *, path: str) -> None:
         blocked_paths=[str(settings.data_dir)],
         max_file_size=settings.max_upload_bytes,
         show_error=True,
+        # The sub-app's own FastAPI docs would describe every route to anyone signed in; nobody needs them.
+        app_kwargs={"docs_url": None, "redoc_url": None, "openapi_url": None},
     )

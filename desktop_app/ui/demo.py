@@ -28,9 +28,16 @@ LOGOUT_JS = """() => {
 }"""
 
 
-def load_notes(request: gr.Request) -> tuple[str, str]:
+def load_notes(request: gr.Request) -> tuple[dict, dict, str]:
     saved = user_data(request).get(NOTES_KEY) or {}
-    return saved.get("text", ""), _saved_label(saved.get("saved_at"))
+    # The box and the button stay disabled until the saved text arrives: nothing
+    # typed early is overwritten by the load, and an early Save cannot store ""
+    # over the real notes.
+    return (
+        gr.update(value=saved.get("text", ""), interactive=True),
+        gr.update(interactive=True),
+        _saved_label(saved.get("saved_at")),
+    )
 
 
 def save_notes(text: str, request: gr.Request) -> str:
@@ -56,15 +63,18 @@ def build() -> gr.Blocks:
         gr.Markdown(f"# {APP_NAME}")
         with gr.Tabs():
             with gr.Tab("Notes", id="notes"):
-                notes = gr.Textbox(label="Your notes", lines=12, placeholder="Write anything; it is kept on this computer.", elem_id="notes-box")
+                notes = gr.Textbox(
+                    label="Your notes", lines=12, interactive=False, elem_id="notes-box",
+                    placeholder="Write anything; it is kept on this computer.",
+                )
                 with gr.Row():
-                    save = gr.Button("Save", variant="primary", elem_id="save-notes")
-                status = gr.Markdown(elem_id="notes-status")
+                    save = gr.Button("Save", variant="primary", interactive=False, elem_id="save-notes")
+                status = gr.Markdown("Loading…", elem_id="notes-status")
             with gr.Tab("Account", id="account"):
                 who = gr.Markdown(elem_id="whoami")
                 logout = gr.Button("Log out", elem_id="logout")
         save.click(save_notes, inputs=notes, outputs=status, api_name="save_notes")
         logout.click(None, js=LOGOUT_JS)
-        demo.load(load_notes, outputs=[notes, status], api_name="load_notes")
+        demo.load(load_notes, outputs=[notes, save, status], api_name="load_notes")
         demo.load(whoami, outputs=who, api_name="whoami")
     return demo

@@ -1,0 +1,119 @@
+"""Real parts for tests: an app server in this process, the app as a child
+process, and an HTTP client that signs in through the real login form."""
+
+from __future__ import annotations
+
+import os
+import re
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from desktop_app.app import create_app
+from desktop_app.server import ServerThread, bind_socket
+from desktop_app.services import Services, open_services
+from desktop_app.settings import Settings
+
+PASSWORD = "correct horse battery"
+
+
+def make_settings(data_dir: Path, **flags: object) -> Settings:
+    # environ={} keeps the developer's own DESKTOP_APP_* variables out of tests.
+    return Settings.build({"data_dir": str(data_dir), "headless": True, **flags}, environ={})
+
+
+class LiveServer:
+    """The real app on a real loopback socket, in this process."""
+
+    def __init__(self, settings: Settings, *, with_ui: bool = True) -> None:
+        self.settings = settings
+        self.services: Services = open_services(settings)
+        self.app = create_app(settings, self.services, with_ui=with_ui)
+        self.server = ServerThread(self.app, bind_socket(settings.host, settings.port))
+        self.server.start()
+        if not self.server.wait_started(60):
+            raise RuntimeError(f"server did not start: {self.server.error}")
+        self.url = self.server.url.rstrip("/")
+        self.port = self.server.port
+
+    def client(self, **kwargs: object) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=30, **kwargs)  # type: ignore[arg-type]
+
+    def close(self) -> None:
+        self.server.stop()
+        self.services.close()
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert match, "no CSRF field in the page"
+    return match.group(1)
+
+
+def sign_in(client: httpx.Client, username: str, password: str = PASSWORD) -> httpx.Response:
+    page = client.get("/login")
+    assert page.status_code == 200, page.text
+    return client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf": csrf_from(page.text), "next": "/gradio/"},
+    )
+
+
+class AppProcess:
+    """`python -m desktop_app --headless` as a child process, as a user runs it."""
+
+    def __init__(self, data_dir: Path, *args: str, env: dict[str, str] | None = None) -> None:
+        self.data_dir = data_dir
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("DESKTOP_APP_")}
+        full_env.update(env or {})
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "desktop_app", "--headless", "--data-dir", str(data_dir), *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env,
+        )
+        self.url: str | None = None
+        self.started_after: float | None = None
+
+    def wait_ready(self, timeout: float = 60) -> str:
+        t0 = time.monotonic()
+        sel = selectors.DefaultSelector()
+        assert self.proc.stdout is not None
+        sel.register(self.proc.stdout, selectors.EVENT_READ)
+        while time.monotonic() - t0 < timeout:
+            if sel.select(timeout=0.5):
+                line = self.proc.stdout.readline()
+                if line.startswith("READY "):
+                    self.url = line.split()[1].rstrip("/")
+                    self.started_after = time.monotonic() - t0
+                    return self.url
+                if line == "" and self.proc.poll() is not None:
+                    break
+        self.kill()
+        raise AssertionError(f"no READY line; stderr: {self.stderr()}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        self.proc.send_signal(sig)
+        return self.proc.wait(timeout)
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def stderr(self) -> str:
+        if self.proc.poll() is None:
+            return "(still running)"
+        assert self.proc.stderr is not None
+        return self.proc.stderr.read()
+
+
+def run_cli(*args: str, input: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DESKTOP_APP_")}
+    return subprocess.run(
+        [sys.executable, "-m", "desktop_app", *args],
+        input=input, capture_output=True, text=True, timeout=timeout, env=env,
+    )

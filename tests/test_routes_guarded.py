@@ -1,0 +1,86 @@
+"""Every route of the real app, Gradio's included, refuses requests without a
+session, except the few that must be public. The routes are enumerated from the
+running app, so a route added by a future Gradio release is tested too."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from starlette.routing import Mount, WebSocketRoute
+
+from tests.helpers import LiveServer, sign_in
+
+# path -> methods that must answer without a session. Nothing else may.
+PUBLIC = {
+    ("/healthz", "GET"), ("/login", "GET"), ("/login", "POST"), ("/setup", "GET"),
+    ("/setup", "POST"), ("/logout", "POST"), ("/static/x", "GET"),
+}
+
+
+def walk(routes: list, prefix: str = "") -> Iterator[tuple[str, str]]:
+    for route in routes:
+        if isinstance(route, Mount):
+            sub = getattr(route.app, "routes", None)
+            if sub is None:  # a plain ASGI app, e.g. StaticFiles
+                yield prefix + route.path + "/x", "GET"
+            else:
+                yield from walk(sub, prefix + route.path)
+        elif hasattr(route, "original_router"):  # FastAPI's include_router
+            yield from walk(route.original_router.routes, prefix + route.include_context.prefix)
+        elif isinstance(route, WebSocketRoute):
+            yield prefix + route.path, "WEBSOCKET"
+        else:
+            path = re.sub(r"\{[^}]+\}", "x", prefix + route.path)
+            for method in sorted(route.methods or {"GET"}):
+                yield path, method
+    
+
+def all_routes(live: LiveServer) -> list[tuple[str, str]]:
+    return sorted(set(walk(live.app.routes)))
+
+
+def test_every_route_needs_a_session(live_with_user: LiveServer) -> None:
+    routes = all_routes(live_with_user)
+    assert sum(p.startswith("/gradio/") for p, _ in routes) > 50, "the walker no longer sees Gradio's routes"
+    assert not any(m == "WEBSOCKET" for _, m in routes), "a websocket route appeared: test it explicitly"
+    open_routes = set()
+    with live_with_user.client() as client:
+        for path, method in routes:
+            # An API client (no text/html): 401 for anything protected.
+            r = client.request(method, path, headers={"accept": "application/json"})
+            if r.status_code != 401:
+                open_routes.add((path, method))
+                continue
+            if method == "GET":
+                page = client.get(path, headers={"accept": "text/html"})
+                assert page.status_code == 303, (path, page.status_code)
+                assert page.headers["location"].startswith("/login"), path
+    assert open_routes == PUBLIC
+
+
+def test_protected_routes_open_with_a_session(live_with_user: LiveServer) -> None:
+    with live_with_user.client() as client:
+        assert sign_in(client, "alice").status_code == 303
+        for path in ("/gradio/", "/gradio/config", "/gradio/theme.css", "/gradio/gradio_api/info"):
+            assert client.get(path).status_code == 200, path
+        assert client.get("/").headers["location"] == "/gradio/"
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc", "/openapi.json", "/gradio/docs", "/gradio/openapi.json"])
+def test_api_docs_are_off(live_with_user: LiveServer, path: str) -> None:
+    with live_with_user.client() as client:
+        sign_in(client, "alice")
+        assert client.get(path).status_code == 404
+
+
+def test_file_route_does_not_serve_the_store(live_with_user: LiveServer) -> None:
+    db_path = live_with_user.settings.dirs.db_path
+    with live_with_user.client() as client:
+        sign_in(client, "alice")
+        for path in (f"/gradio/gradio_api/file={db_path}", "/gradio/gradio_api/file=/etc/passwd",
+                     "/gradio/gradio_api/file=../../etc/passwd"):
+            r = client.get(path)
+            assert r.status_code in (403, 404), (path, r.status_code)
+            assert b"SQLite format" not in r.content and b"root:" not in r.content

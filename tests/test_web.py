@@ -1,0 +1,176 @@
+"""The login flow over real HTTP against the real server: first run, CSRF,
+one answer for every failed login, sessions, logout, Host and Origin checks,
+and a Gradio event that reaches the signed-in user's stored data."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from desktop_app.app import CSRF_COOKIE
+from desktop_app.gate import SESSION_COOKIE
+from tests.helpers import PASSWORD, LiveServer, csrf_from, sign_in
+
+
+def test_first_run_creates_the_account_and_signs_in(live: LiveServer) -> None:
+    with live.client() as client:
+        r = client.get("/", headers={"accept": "text/html"})
+        assert r.status_code == 303 and r.headers["location"] == "/login"
+        r = client.get("/login")
+        assert r.status_code == 303 and r.headers["location"] == "/setup"
+        page = client.get("/setup")
+        assert "Create your account" in page.text
+        csrf = csrf_from(page.text)
+        bad = client.post("/setup", data={"username": "alice", "password": PASSWORD, "confirm": "other", "csrf": csrf})
+        assert bad.status_code == 400 and "do not match" in bad.text
+        short = client.post("/setup", data={"username": "alice", "password": "short", "confirm": "short", "csrf": csrf})
+        assert short.status_code == 400 and "too short" in short.text
+        assert live.services.accounts.count() == 0
+        ok = client.post("/setup", data={"username": "alice", "password": PASSWORD, "confirm": PASSWORD, "csrf": csrf})
+        assert ok.status_code == 303 and ok.headers["location"] == "/gradio/"
+        assert client.get("/gradio/").status_code == 200
+        # The setup page is closed once an account exists.
+        assert client.get("/setup").headers["location"] == "/login"
+    with live.client() as stranger:
+        page = stranger.get("/login")
+        r = stranger.post("/setup", data={"username": "eve", "password": PASSWORD, "confirm": PASSWORD,
+                                          "csrf": csrf_from(page.text) if "csrf" in page.text else "x"})
+        assert r.status_code == 303 and r.headers["location"] == "/login"
+    assert [name for name, _ in live.services.accounts.list()] == ["alice"]
+
+
+def test_login_needs_the_csrf_token(live_with_user: LiveServer) -> None:
+    with live_with_user.client() as client:
+        client.get("/login")
+        r = client.post("/login", data={"username": "alice", "password": PASSWORD, "csrf": "forged"})
+        assert r.status_code == 400 and SESSION_COOKIE not in r.headers.get("set-cookie", "")
+
+
+def test_failed_logins_get_one_answer(live_with_user: LiveServer) -> None:
+    answers = []
+    with live_with_user.client() as client:
+        for name, password in (("alice", "wrong password"), ("nobody", PASSWORD)):
+            r = sign_in(client, name, password)
+            answers.append((r.status_code, "Wrong username or password." in r.text))
+            assert SESSION_COOKIE not in r.headers.get("set-cookie", "")
+    assert answers == [(401, True), (401, True)]
+
+
+def test_throttled_login_says_when_to_retry(live_with_user: LiveServer) -> None:
+    with live_with_user.client() as client:
+        for _ in range(5):
+            sign_in(client, "alice", "wrong password")
+        r = sign_in(client, "alice", PASSWORD)  # right password, but locked
+        assert r.status_code == 429 and "Try again in" in r.text and r.headers["retry-after"] == "1"
+
+
+def test_session_cookie_and_new_id_at_login(live_with_user: LiveServer) -> None:
+    with live_with_user.client() as client:
+        first = sign_in(client, "alice")
+        cookie = first.headers["set-cookie"]
+        assert cookie.startswith(f"{SESSION_COOKIE}=")
+        attrs = {a.strip().lower() for a in cookie.split(";")[1:]}
+        assert {"httponly", "path=/", "samesite=strict"} <= attrs
+        assert not any(a == "secure" for a in attrs)  # plain http on loopback: WebKit would drop it
+        old_token = client.cookies[SESSION_COOKIE]
+        assert client.get("/login").status_code == 303  # already signed in
+        # Posting the form again while signed in (e.g. from a second tab):
+        second = client.post("/login", data={"username": "alice", "password": PASSWORD,
+                                              "csrf": client.cookies[CSRF_COOKIE]})
+        assert second.status_code == 303
+        new_token = client.cookies[SESSION_COOKIE]
+        assert new_token != old_token
+        assert live_with_user.services.sessions.get(old_token) is None
+
+
+def test_unknown_session_id_is_ignored(live_with_user: LiveServer) -> None:
+    with live_with_user.client(cookies={SESSION_COOKIE: "made-up-by-an-attacker"}) as client:
+        assert client.get("/gradio/config").status_code == 401
+
+
+def test_logout_ends_the_session_on_the_server(live_with_user: LiveServer) -> None:
+    with live_with_user.client() as client:
+        sign_in(client, "alice")
+        token = client.cookies[SESSION_COOKIE]
+        r = client.post("/logout")
+        assert r.status_code == 303 and r.headers["location"] == "/login"
+        assert live_with_user.services.sessions.get(token) is None
+    # Replaying the old cookie gets nothing.
+    with live_with_user.client(cookies={SESSION_COOKIE: token}) as replay:
+        assert replay.get("/gradio/config").status_code == 401
+
+
+def test_next_parameter_cannot_redirect_elsewhere(live_with_user: LiveServer) -> None:
+    with live_with_user.client() as client:
+        page = client.get("/login")
+        for target, expected in (("//evil.example/", "/gradio/"), ("https://evil.example/", "/gradio/"),
+                                 ("/\\evil.example", "/gradio/"), ("/gradio/?x=1", "/gradio/?x=1")):
+            r = client.post("/login", data={"username": "alice", "password": PASSWORD,
+                                            "csrf": csrf_from(page.text), "next": target})
+            assert r.headers["location"] == expected, target
+
+
+def test_only_loopback_host_names_are_served(live_with_user: LiveServer) -> None:
+    port = live_with_user.port
+    with live_with_user.client() as client:
+        for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"):
+            assert client.get("/healthz", headers={"host": host}).status_code == 200, host
+        for host in (f"evil.example:{port}", f"localhost.evil.com:{port}", f"127.0.0.1.nip.io:{port}",
+                     f"0.0.0.0:{port}", "127.0.0.1", f"127.0.0.1:{port + 1}", ""):
+            r = client.get("/login", headers={"host": host})
+            assert r.status_code == 403, host
+
+
+def test_cross_origin_writes_are_refused(live_with_user: LiveServer) -> None:
+    port = live_with_user.port
+    with live_with_user.client() as client:
+        sign_in(client, "alice")
+        upload = ("/gradio/gradio_api/upload", {"files": ("a.txt", b"hello", "text/plain")})
+        for origin in (f"http://127.0.0.1:{port + 1}", "http://evil.example", "null"):
+            r = client.post(upload[0], files=upload[1], headers={"origin": origin})
+            assert r.status_code == 403, origin
+            r = client.post("/gradio/gradio_api/queue/join", json={}, headers={"origin": origin})
+            assert r.status_code == 403, origin
+        r = client.post(upload[0], files=upload[1], headers={"sec-fetch-site": "same-site"})
+        assert r.status_code == 403
+        r = client.post(upload[0], files=upload[1], headers={"origin": f"http://127.0.0.1:{port}"})
+        assert r.status_code == 200, r.text
+        # A cross-origin read is refused too, so no CORS header can leak data.
+        r = client.get("/gradio/config", headers={"origin": "http://evil.example"})
+        assert r.status_code == 403 and "access-control-allow-origin" not in r.headers
+
+
+def test_security_headers(live_with_user: LiveServer) -> None:
+    with live_with_user.client() as client:
+        page = client.get("/login")
+        assert page.headers["x-frame-options"] == "DENY"
+        assert page.headers["x-content-type-options"] == "nosniff"
+        assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+        assert "http" not in page.text.split("<body>")[0], "the login page loads something remote"
+
+
+def call_event(client: httpx.Client, api_name: str, data: list) -> list:
+    """Gradio's two-step HTTP API: POST starts the event, GET streams its result."""
+    r = client.post(f"/gradio/gradio_api/call/{api_name}", json={"data": data})
+    assert r.status_code == 200, r.text
+    event_id = r.json()["event_id"]
+    with client.stream("GET", f"/gradio/gradio_api/call/{api_name}/{event_id}") as stream:
+        lines = [line for line in stream.iter_lines()]
+    events = dict(zip(lines[0::3], lines[1::3]))
+    assert "event: complete" in events, lines
+    return json.loads(events["event: complete"].removeprefix("data: "))
+
+
+def test_gradio_event_reaches_the_users_own_data(live_with_user: LiveServer) -> None:
+    live_with_user.services.accounts.create("bob", PASSWORD)
+    with live_with_user.client() as alice, live_with_user.client() as bob:
+        sign_in(alice, "alice")
+        sign_in(bob, "bob")
+        status = call_event(alice, "save_notes", ["alice's note"])
+        assert status[0].startswith("Saved")
+        assert live_with_user.services.sessions.get_user_value("alice", "notes")["text"] == "alice's note"
+        assert live_with_user.services.sessions.get_user_value("bob", "notes") is None
+        loaded = call_event(alice, "load_notes", [])
+        assert loaded[0]["value"] == "alice's note"
+        assert call_event(bob, "whoami", [])[0] == "Signed in as **bob**."

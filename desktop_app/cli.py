@@ -76,6 +76,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    settings: Settings | None = None
     try:
         settings = settings_from_args(args)
         if args.command == "users":
@@ -87,6 +88,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{APP_SLUG}: cancelled.", file=sys.stderr)
         return 130
+    except Exception as exc:
+        # A bug of ours: the traceback goes to the log, the person gets one line.
+        from desktop_app.logs import FILE_ONLY
+
+        log.exception("unexpected error", extra=FILE_ONLY)
+        where = f"; details in the log at {settings.dirs.log_file}" if settings else ""
+        print(f"{APP_SLUG}: unexpected error: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
+        return 1
 
 
 # -- users ---------------------------------------------------------------

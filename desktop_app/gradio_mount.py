@@ -9,6 +9,7 @@ cache dir instead of the system temp folder.
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +18,7 @@ from fastapi import FastAPI
 
 from desktop_app.context import username_of
 from desktop_app.errors import UserError
+from desktop_app.logs import FILE_ONLY
 from desktop_app.paths import ensure_private_dir
 from desktop_app.settings import Settings
 
@@ -52,7 +54,16 @@ def build_blocks(settings: Settings) -> Any:
     prepare_gradio_environment(settings)
     import gradio as gr
 
-    blocks = load_ui_factory(settings.ui)()
+    factory = load_ui_factory(settings.ui)
+    try:
+        blocks = factory()
+    except Exception as exc:
+        # The developer's code failed: keep the traceback for the log, show one line.
+        logging.getLogger(__name__).exception("the UI factory %s failed", settings.ui, extra=FILE_ONLY)
+        raise UserError(
+            f"--ui {settings.ui!r} failed: {type(exc).__name__}: {exc}. "
+            f"The traceback is in the log at {settings.dirs.log_file}."
+        ) from None
     if not isinstance(blocks, gr.Blocks):
         raise UserError(
             f"--ui {settings.ui!r} returned {type(blocks).__name__}, not a gradio.Blocks "

@@ -14,6 +14,20 @@ from desktop_app.paths import ensure_private_dir
 from desktop_app.settings import Settings
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# Pass as `extra=` for records (tracebacks, mostly) that belong in the log file
+# only: the person sees the one-line error instead.
+FILE_ONLY = {"file_only": True}
+
+
+class _ConsoleFormatter(logging.Formatter):
+    """One line per record on stderr: tracebacks stay in the log file."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{record.levelname}: {record.getMessage()}"
+
+
+def _not_file_only(record: logging.LogRecord) -> bool:
+    return not getattr(record, "file_only", False)
 
 
 def setup_logging(settings: Settings) -> None:
@@ -26,7 +40,8 @@ def setup_logging(settings: Settings) -> None:
 
     console = logging.StreamHandler()  # stderr: stdout carries only READY and CLI output
     console.setLevel(logging.DEBUG if settings.debug else logging.WARNING)
-    console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    console.setFormatter(_ConsoleFormatter())
+    console.addFilter(_not_file_only)
     root.addHandler(console)
 
     try:

@@ -97,18 +97,28 @@ class AppProcess:
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
         self.proc.send_signal(sig)
-        return self.proc.wait(timeout)
+        code = self.proc.wait(timeout)
+        self._collect()
+        return code
 
     def kill(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(10)
+        self._collect()
+
+    def _collect(self) -> None:
+        assert self.proc.stdout is not None and self.proc.stderr is not None
+        if not self.proc.stderr.closed:
+            self._stderr = self.proc.stderr.read()
+            self.proc.stderr.close()
+            self.proc.stdout.close()
 
     def stderr(self) -> str:
         if self.proc.poll() is None:
             return "(still running)"
-        assert self.proc.stderr is not None
-        return self.proc.stderr.read()
+        self._collect()
+        return self._stderr
 
 
 def run_cli(*args: str, input: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,116 @@
+"""The command line as a user runs it: child processes, real signals, real exit
+codes, and one clear line (never a traceback) when something is wrong."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import stat
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.helpers import PASSWORD, AppProcess, run_cli, sign_in
+
+
+def assert_one_line_error(result, *fragments: str) -> None:  # type: ignore[no-untyped-def]
+    assert result.returncode != 0
+    err = result.stderr.strip()
+    assert "Traceback" not in err
+    assert len(err.splitlines()) == 1, err
+    for fragment in fragments:
+        assert fragment in err, err
+
+
+def test_users_commands(data_dir: Path) -> None:
+    d = ["--data-dir", str(data_dir)]
+    r = run_cli("users", "add", "Alice", "--password-stdin", *d, input=PASSWORD + "\n")
+    assert r.returncode == 0, r.stderr
+    assert "alice" in r.stdout
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+    assert_one_line_error(run_cli("users", "add", "alice", "--password-stdin", *d, input=PASSWORD + "\n"),
+                          "already exists")
+    assert_one_line_error(run_cli("users", "add", "bob", "--password-stdin", *d, input="short\n"), "too short")
+    assert_one_line_error(run_cli("users", "add", "bad name", "--password-stdin", *d, input=PASSWORD + "\n"),
+                          "'bad name'")
+    # --data-dir works before the subcommand too.
+    r = run_cli("--data-dir", str(data_dir), "users", "list")
+    assert r.returncode == 0 and r.stdout.split("\t")[0] == "alice"
+    r = run_cli("users", "set-password", "alice", "--password-stdin", *d, input="a brand new password\n")
+    assert r.returncode == 0 and "0 session(s) ended" in r.stdout
+    assert_one_line_error(run_cli("users", "set-password", "carol", "--password-stdin", *d, input=PASSWORD + "\n"),
+                          "No account named 'carol'")
+    assert run_cli("users", "delete", "alice", *d).returncode == 0
+    assert run_cli("users", "list", *d).stdout == ""
+    assert_one_line_error(run_cli("users", "delete", "alice", *d), "No account")
+
+
+def test_headless_serves_and_stops_cleanly_on_sigterm_and_sigint(data_dir: Path) -> None:
+    run_cli("users", "add", "alice", "--password-stdin", "--data-dir", str(data_dir), input=PASSWORD + "\n")
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        app = AppProcess(data_dir)
+        url = app.wait_ready()
+        assert url.startswith("http://127.0.0.1:")
+        with httpx.Client(base_url=url, timeout=30) as client:
+            assert client.get("/login").status_code == 200
+            assert sign_in(client, "alice").status_code == 303
+            assert client.get("/gradio/").status_code == 200
+        assert app.stop(sig) == 0, app.stderr()
+        assert "Traceback" not in app.stderr()
+
+
+def test_busy_port_is_one_clear_line(data_dir: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        r = run_cli("--headless", "--data-dir", str(data_dir), "--port", str(port))
+    assert_one_line_error(r, f"Port {port}", "--port")
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--port", "70000"], "--port must be a port number"),
+        (["--ui", "nosuchmodule_xyz:build"], "cannot import module 'nosuchmodule_xyz'"),
+        (["--ui", "desktop_app.ui.demo:nothing"], "has no function 'nothing'"),
+        (["--ui", "os:getcwd"], "returned str, not a gradio.Blocks"),
+        (["--ui", "json:dumps"], "failed: TypeError"),
+        (["--session-idle", "soon"], "--session-idle must be a positive duration"),
+    ],
+)
+def test_bad_options_are_one_clear_line(data_dir: Path, args: list[str], fragment: str) -> None:
+    assert_one_line_error(run_cli("--headless", "--data-dir", str(data_dir), *args), fragment)
+
+
+def test_unreadable_store_is_reported_and_kept(data_dir: Path) -> None:
+    data_dir.mkdir(parents=True)
+    store = data_dir / "desktop-app.sqlite3"
+    store.write_bytes(b"not a database at all" * 100)
+    before = store.read_bytes()
+    for args in (["--headless"], ["users", "list"]):
+        r = run_cli(*args, "--data-dir", str(data_dir))
+        assert_one_line_error(r, str(store), "untouched")
+    assert store.read_bytes() == before
+    # Nothing was created beside it that could shadow or replace it (logs/ is fine).
+    assert sorted(p.name for p in data_dir.iterdir() if p.name != "logs") == ["desktop-app.sqlite3"]
+
+
+def test_data_dir_that_is_a_file(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert_one_line_error(run_cli("users", "list", "--data-dir", str(blocker / "sub")), "--data-dir")
+
+
+def test_environment_sets_the_data_dir(data_dir: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("DESKTOP_APP_")},
+           "DESKTOP_APP_DATA_DIR": str(data_dir)}
+    r = subprocess.run([sys.executable, "-m", "desktop_app", "users", "add", "zoe", "--password-stdin"],
+                       input=PASSWORD + "\n", capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert (data_dir / "desktop-app.sqlite3").exists()

@@ -1,0 +1,74 @@
+"""Startup benchmark: launch -> READY, launch -> first 200 on /login, and the
+resident memory after the first Gradio page. Prints numbers; asserts nothing.
+
+    .venv/bin/python bench/startup.py [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+PASSWORD = "benchmark password"
+
+
+def rss_mib(pid: int) -> float:
+    text = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+) kB", text).group(1)) / 1024  # type: ignore[union-attr]
+
+
+def one_run(data_dir: Path) -> tuple[float, float, float]:
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "desktop_app", "--headless", "--data-dir", str(data_dir)],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    try:
+        line = proc.stdout.readline()  # type: ignore[union-attr]
+        ready = time.perf_counter() - t0
+        url = line.split()[1].rstrip("/")
+        with httpx.Client(base_url=url, timeout=30) as client:
+            while client.get("/login").status_code != 200:
+                time.sleep(0.005)
+            login = time.perf_counter() - t0
+            page = client.get("/login")
+            csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+            client.post("/login", data={"username": "bench", "password": PASSWORD, "csrf": csrf})
+            for path in ("/gradio/", "/gradio/config", "/gradio/theme.css"):
+                assert client.get(path).status_code == 200, path
+        return ready, login, rss_mib(proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=5)
+    runs = parser.parse_args().runs
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp) / "data"
+        subprocess.run(
+            [sys.executable, "-m", "desktop_app", "users", "add", "bench", "--password-stdin",
+             "--data-dir", str(data_dir)],
+            input=PASSWORD + "\n", text=True, check=True, capture_output=True,
+        )
+        one_run(data_dir)  # warm the OS file cache; not counted
+        results = [one_run(data_dir) for _ in range(runs)]
+    for i, name, unit in ((0, "launch -> READY", "s"), (1, "launch -> 200 on /login", "s"),
+                          (2, "RSS after first Gradio page", "MiB")):
+        values = [r[i] for r in results]
+        print(f"{name:32s} median {statistics.median(values):7.2f} {unit}   "
+              f"min {min(values):.2f}  max {max(values):.2f}  (n={runs})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,53 @@
+"""Settings: flags over environment over defaults, and clear errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from desktop_app.errors import UserError
+from desktop_app.settings import DEFAULT_UI, Settings
+
+
+def test_defaults(tmp_path: Path) -> None:
+    s = Settings.build({}, environ={})
+    assert (s.port, s.headless, s.ui, s.debug, s.host) == (0, False, DEFAULT_UI, False, "127.0.0.1")
+    assert (s.session_idle_seconds, s.session_max_seconds, s.max_upload_bytes) == (86400, 14 * 86400, 100 << 20)
+    assert "desktop-app" in str(s.dirs.data)
+
+
+def test_flags_win_over_environment(tmp_path: Path) -> None:
+    env = {"DESKTOP_APP_PORT": "8001", "DESKTOP_APP_DATA_DIR": str(tmp_path / "env"),
+           "DESKTOP_APP_SESSION_IDLE": "30m", "DESKTOP_APP_HEADLESS": "1", "DESKTOP_APP_UI": "a.b:c"}
+    s = Settings.build({}, environ=env)
+    assert (s.port, s.session_idle_seconds, s.headless, s.ui) == (8001, 1800, True, "a.b:c")
+    assert s.dirs.data == tmp_path / "env"
+    assert s.dirs.cache == tmp_path / "env" / "cache" and s.dirs.log == tmp_path / "env" / "logs"
+    s = Settings.build({"port": "9002", "data_dir": str(tmp_path / "flag"), "session_idle": None}, environ=env)
+    assert s.port == 9002 and s.dirs.data == tmp_path / "flag" and s.session_idle_seconds == 1800
+
+
+@pytest.mark.parametrize(
+    ("flags", "env", "fragment"),
+    [
+        ({"port": "-1"}, {}, "--port must be a port number"),
+        ({}, {"DESKTOP_APP_PORT": "http"}, "DESKTOP_APP_PORT must be a port number"),
+        ({"session_max": "0"}, {}, "--session-max must be a positive duration"),
+        ({"max_upload": "lots"}, {}, "--max-upload must be a size"),
+        ({"ui": "no_colon"}, {}, "--ui must look like"),
+    ],
+)
+def test_bad_values_name_the_setting(flags: dict, env: dict, fragment: str) -> None:
+    with pytest.raises(UserError, match=fragment):
+        Settings.build(flags, environ=env)
+
+
+def test_login_path_does_not_import_gradio() -> None:
+    # The login page must be servable before Gradio (~3 s to import) is loaded.
+    code = ("import sys, desktop_app.cli, desktop_app.app, desktop_app.server, desktop_app.services; "
+            "print('gradio' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -1,0 +1,53 @@
+"""The app makes no outbound network connection: not at start, not serving the
+Gradio page, not running an event, not at shutdown."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.helpers import PASSWORD, run_cli, sign_in
+from tests.test_web import call_event
+
+NETWATCH = Path(__file__).with_name("netwatch.py")
+
+
+def test_no_outbound_connections(data_dir: Path, tmp_path: Path) -> None:
+    run_cli("users", "add", "alice", "--password-stdin", "--data-dir", str(data_dir), input=PASSWORD + "\n")
+    log = tmp_path / "netwatch.txt"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DESKTOP_APP_", "GRADIO_", "HF_"))}
+    env["NETWATCH_LOG"] = str(log)
+    proc = subprocess.Popen([sys.executable, str(NETWATCH), "--headless", "--data-dir", str(data_dir)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        line = proc.stdout.readline()  # type: ignore[union-attr]
+        assert line.startswith("READY "), proc.stderr.read() if proc.poll() is not None else line  # type: ignore[union-attr]
+        with httpx.Client(base_url=line.split()[1].rstrip("/"), timeout=30) as client:
+            sign_in(client, "alice")
+            for path in ("/gradio/", "/gradio/config", "/gradio/theme.css", "/gradio/gradio_api/info"):
+                assert client.get(path).status_code == 200, path
+            assert call_event(client, "save_notes", ["offline"])[0].startswith("Saved")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.stdout.close()  # type: ignore[union-attr]
+        proc.stderr.close()  # type: ignore[union-attr]
+    assert not log.exists(), "outbound connection attempts:\n" + log.read_text()
+
+
+def test_the_watch_itself_sees_connections(tmp_path: Path) -> None:
+    # The watcher must be able to fail: run it on code that does look up a remote host.
+    log = tmp_path / "netwatch.txt"
+    code = (f"import runpy, sys, socket; sys.argv = ['x', '--version'];\n"
+            f"import os; os.environ['NETWATCH_LOG'] = {str(log)!r}\n"
+            f"try:\n    runpy.run_path({str(NETWATCH)!r}, run_name='__main__')\nexcept SystemExit: pass\n"
+            f"try:\n    socket.getaddrinfo('example.invalid', 80)\nexcept OSError: pass\n")
+    subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "example.invalid" in log.read_text()

@@ -5,13 +5,16 @@ level: the login path must not wait for Gradio's ~3 s import.
 
 Middleware, outermost first: GuardMiddleware (Host/Origin/Sec-Fetch-Site,
 security headers) -> SessionGate (who is signed in; refuses everything not
-public) -> routes, and the Gradio app mounted at /gradio.
+public) -> routes, and at /gradio a DeferredApp that forwards to the Gradio app
+once the loader thread has built it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import secrets
+from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -24,6 +27,7 @@ from starlette.staticfiles import StaticFiles
 from desktop_app import pages
 from desktop_app.auth import LoginStatus
 from desktop_app.context import context_of
+from desktop_app.deferred import DeferredApp, Loader
 from desktop_app.errors import UserError
 from desktop_app.gate import SESSION_COOKIE, SessionGate, cookie_value
 from desktop_app.guard import GuardMiddleware
@@ -48,8 +52,18 @@ def safe_next(value: str | None) -> str:
     return value
 
 
-def create_app(settings: Settings, services: Services, *, with_ui: bool = True) -> FastAPI:
-    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+def create_app(settings: Settings, services: Services, ui: Loader | None = None) -> FastAPI:
+    """`ui` is a started GradioLoader (or None: no UI, for tests of the shell).
+    The app serves at once; /gradio waits for the loader."""
+    deferred = DeferredApp(ui) if ui is not None else None
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if deferred is not None:
+            await deferred.aclose()  # stops Gradio's queue in this loop
+
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     accounts, sessions = services.accounts, services.sessions
     # Argon2 runs in worker threads; this keeps a burst of logins from taking
     # every worker (the hash count itself is capped inside Accounts).
@@ -175,10 +189,8 @@ def create_app(settings: Settings, services: Services, *, with_ui: bool = True) 
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    if with_ui:
-        from desktop_app.gradio_mount import mount_ui  # Gradio is imported only here
-
-        mount_ui(app, settings, path=GRADIO_PATH)
+    if deferred is not None:
+        app.mount(GRADIO_PATH, deferred)
 
     app.add_middleware(SessionGate, store=sessions)
     app.add_middleware(GuardMiddleware)  # added last = outermost

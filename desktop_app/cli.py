@@ -172,19 +172,16 @@ def run_app(settings: Settings) -> int:
 
 def serve_headless(settings: Settings, stop: _StopSignal) -> int:
     from desktop_app.app import create_app
+    from desktop_app.gradio_mount import GradioLoader
     from desktop_app.server import ServerThread, bind_socket
     from desktop_app.services import open_services
 
     t0 = time.perf_counter()
     services = open_services(settings)
     try:
-        sock = bind_socket(settings.host, settings.port)  # fail fast, before the slow build
-        try:
-            app = create_app(settings, services)
-        except BaseException:
-            sock.close()
-            raise
-        server = ServerThread(app, sock)
+        sock = bind_socket(settings.host, settings.port)  # fail fast, before any thread starts
+        loader = GradioLoader(settings).start()  # Gradio imports while the login page is served
+        server = ServerThread(create_app(settings, services, loader), sock)
         server.start()
         if not server.wait_started(START_TIMEOUT_SECONDS):
             server.stop()
@@ -193,11 +190,16 @@ def serve_headless(settings: Settings, stop: _StopSignal) -> int:
             )
         log.info("serving %s (ready after %.2fs)", server.url, time.perf_counter() - t0)
         print(f"READY {server.url}", flush=True)
-        while not stop.event.wait(0.5):
-            if not server.alive:
-                raise UserError(f"The server stopped unexpectedly; see the log at {settings.dirs.log_file}.")
-        log.info("signal %s: stopping", stop.signum)
-        server.stop()
+        try:
+            while not stop.event.wait(0.25):
+                if not server.alive:
+                    raise UserError(f"The server stopped unexpectedly; see the log at {settings.dirs.log_file}.")
+                if loader.error is not None:
+                    # Without its UI the app is no use: say why, and stop cleanly.
+                    raise loader.error
+            log.info("signal %s: stopping", stop.signum)
+        finally:
+            server.stop()
         return 0
     finally:
         services.close()

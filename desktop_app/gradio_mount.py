@@ -1,6 +1,7 @@
 """Build the developer's Gradio Blocks and mount them, hardened, at /gradio.
 
-The only shell module that imports gradio. The environment variables below are
+The only shell module that imports gradio, and only inside functions: importing
+this module is cheap. The environment variables below are
 read by Gradio at import time, so they are set here, just before the import:
 analytics and telemetry off (no outbound connection), temp files under our
 cache dir instead of the system temp folder.
@@ -11,6 +12,8 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +24,8 @@ from desktop_app.errors import UserError
 from desktop_app.logs import FILE_ONLY
 from desktop_app.paths import ensure_private_dir
 from desktop_app.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def prepare_gradio_environment(settings: Settings) -> None:
@@ -59,7 +64,7 @@ def build_blocks(settings: Settings) -> Any:
         blocks = factory()
     except Exception as exc:
         # The developer's code failed: keep the traceback for the log, show one line.
-        logging.getLogger(__name__).exception("the UI factory %s failed", settings.ui, extra=FILE_ONLY)
+        log.exception("the UI factory %s failed", settings.ui, extra=FILE_ONLY)
         raise UserError(
             f"--ui {settings.ui!r} failed: {type(exc).__name__}: {exc}. "
             f"The traceback is in the log at {settings.dirs.log_file}."
@@ -72,18 +77,76 @@ def build_blocks(settings: Settings) -> Any:
     return blocks
 
 
-def mount_ui(app: FastAPI, settings: Settings, *, path: str) -> None:
-    """Build and mount. Runs inside a short-lived event loop on purpose: with no
-    running loop, gradio.utils.safe_get_lock() creates a new event loop per call
-    and never closes it (4 loops and 8 sockets leaked per build). Inside a
-    running loop it creates none; asyncio.Lock binds to a loop only on first use,
-    so the locks work later in the server's loop."""
+class GradioLoader:
+    """Imports Gradio and builds the UI in a background thread.
+
+    `import gradio` alone takes ~3 s here; the login page must not wait for it.
+    The thread is a daemon: it holds no file or lock, and if the person closes
+    the app while Gradio is still importing, nothing is lost by not waiting.
+    """
+
+    def __init__(self, settings: Settings, *, path: str = "/gradio") -> None:
+        self.settings = settings
+        self.path = path
+        self.app: Any = None  # the Gradio ASGI app, once built
+        self.host: FastAPI | None = None  # owns the lifespan that starts Gradio's queue
+        self.error: UserError | None = None
+        self.seconds: float | None = None
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="gradio-loader", daemon=True)
+
+    def start(self) -> GradioLoader:
+        self._thread.start()
+        return self
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._done.wait(timeout)
+
+    def _run(self) -> None:
+        t0 = time.perf_counter()
+        try:
+            self.host, self.app = build_mounted(self.settings, self.path)
+        except UserError as exc:
+            self.error = exc
+        except Exception as exc:  # a bug of ours or Gradio's: log it, show one line
+            log.exception("building the Gradio UI failed", extra=FILE_ONLY)
+            self.error = UserError(
+                f"The UI could not be built ({type(exc).__name__}: {exc}); "
+                f"see the log at {self.settings.dirs.log_file}."
+            )
+        finally:
+            self.seconds = time.perf_counter() - t0
+            if self.error is None:
+                log.info("Gradio UI ready after %.2fs", self.seconds)
+            else:  # the caller shows the error; the log keeps it too
+                log.error("Gradio UI failed: %s", self.error, extra=FILE_ONLY)
+            self._done.set()
+
+
+def build_mounted(settings: Settings, path: str) -> tuple[FastAPI, Any]:
+    """Build and mount on a host app of our own; returns (host, gradio_app).
+
+    Runs inside a short-lived event loop on purpose: with no running loop,
+    gradio.utils.safe_get_lock() creates a new event loop per call and never
+    closes it (4 loops and 8 sockets leaked per build). Inside a running loop it
+    creates none; asyncio.Lock binds to a loop only on first use, so the locks
+    work later in the server's loop."""
     import asyncio
 
+    host = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+
     async def _in_loop() -> None:
-        _mount(app, settings, path)
+        _mount(host, settings, path)
 
     asyncio.run(_in_loop())
+    for route in host.routes:
+        if getattr(route, "path", None) == path:
+            return host, route.app  # type: ignore[attr-defined]
+    raise RuntimeError(f"gr.mount_gradio_app did not mount at {path!r}")
 
 
 def _mount(app: FastAPI, settings: Settings, path: str) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 
 from desktop_app.app import create_app
+from desktop_app.gradio_mount import GradioLoader
 from desktop_app.server import ServerThread, bind_socket
 from desktop_app.services import Services, open_services
 from desktop_app.settings import Settings
@@ -33,7 +34,8 @@ class LiveServer:
     def __init__(self, settings: Settings, *, with_ui: bool = True) -> None:
         self.settings = settings
         self.services: Services = open_services(settings)
-        self.app = create_app(settings, self.services, with_ui=with_ui)
+        self.loader = GradioLoader(settings).start() if with_ui else None
+        self.app = create_app(settings, self.services, self.loader)
         self.server = ServerThread(self.app, bind_socket(settings.host, settings.port))
         self.server.start()
         if not self.server.wait_started(60):

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 from starlette.routing import Mount, WebSocketRoute
 
+from desktop_app.deferred import DeferredApp
 from tests.helpers import LiveServer, sign_in
 
 # path -> methods that must answer without a session. Nothing else may.
@@ -22,7 +23,11 @@ PUBLIC = {
 def walk(routes: list, prefix: str = "") -> Iterator[tuple[str, str]]:
     for route in routes:
         if isinstance(route, Mount):
-            sub = getattr(route.app, "routes", None)
+            sub_app = route.app
+            if isinstance(sub_app, DeferredApp):  # Gradio, once the loader has built it
+                assert sub_app.loader.done and sub_app.loader.error is None
+                sub_app = sub_app.loader.app
+            sub = getattr(sub_app, "routes", None)
             if sub is None:  # a plain ASGI app, e.g. StaticFiles
                 yield prefix + route.path + "/x", "GET"
             else:
@@ -35,9 +40,10 @@ def walk(routes: list, prefix: str = "") -> Iterator[tuple[str, str]]:
             path = re.sub(r"\{[^}]+\}", "x", prefix + route.path)
             for method in sorted(route.methods or {"GET"}):
                 yield path, method
-    
+
 
 def all_routes(live: LiveServer) -> list[tuple[str, str]]:
+    assert live.loader is not None and live.loader.wait(120)
     return sorted(set(walk(live.app.routes)))
 
 

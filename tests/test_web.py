@@ -174,3 +174,35 @@ def test_gradio_event_reaches_the_users_own_data(live_with_user: LiveServer) -> 
         loaded = call_event(alice, "load_notes", [])
         assert loaded[0]["value"] == "alice's note"
         assert call_event(bob, "whoami", [])[0] == "Signed in as **bob**."
+
+
+def test_requests_before_gradio_is_built_wait_and_then_events_work(data_dir) -> None:  # type: ignore[no-untyped-def]
+    from tests.helpers import make_settings
+
+    live = LiveServer(make_settings(data_dir, ui="tests.slow_ui:build"))
+    try:
+        live.services.accounts.create("alice", PASSWORD)
+        with live.client() as client:
+            assert sign_in(client, "alice").status_code == 303  # the login path never waits for Gradio
+            assert live.loader is not None and not live.loader.done
+            page = client.get("/gradio/")
+            assert page.status_code == 200 and live.loader.done
+            assert call_event(client, "save_notes", ["late mount"])[0].startswith("Saved")
+            assert call_event(client, "load_notes", [])[0]["value"] == "late mount"
+    finally:
+        live.close()
+
+
+def test_a_ui_that_fails_to_build_gives_a_clear_503(data_dir) -> None:  # type: ignore[no-untyped-def]
+    from tests.helpers import make_settings
+
+    live = LiveServer(make_settings(data_dir, ui="os:getcwd"))
+    try:
+        live.services.accounts.create("alice", PASSWORD)
+        with live.client() as client:
+            sign_in(client, "alice")
+            r = client.get("/gradio/")
+            assert r.status_code == 503 and "not a gradio.Blocks" in r.text and "Traceback" not in r.text
+            assert client.get("/login").status_code in (200, 303)  # the shell itself keeps working
+    finally:
+        live.close()

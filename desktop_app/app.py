@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import hmac
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -32,6 +32,7 @@ from desktop_app.errors import UserError
 from desktop_app.gate import SESSION_COOKIE, SessionGate, cookie_value
 from desktop_app.guard import GuardMiddleware
 from desktop_app.identity import APP_SLUG
+from desktop_app.instance import SHOW_PATH, TOKEN_HEADER, InstanceLock
 from desktop_app.services import Services
 from desktop_app.settings import Settings
 
@@ -52,9 +53,19 @@ def safe_next(value: str | None) -> str:
     return value
 
 
-def create_app(settings: Settings, services: Services, ui: Loader | None = None) -> FastAPI:
+def create_app(
+    settings: Settings,
+    services: Services,
+    ui: Loader | None = None,
+    *,
+    instance: InstanceLock | None = None,
+    on_show: Callable[[], None] | None = None,
+) -> FastAPI:
     """`ui` is a started GradioLoader (or None: no UI, for tests of the shell).
-    The app serves at once; /gradio waits for the loader."""
+    The app serves at once; /gradio waits for the loader.
+
+    `instance` and `on_show` let a second launch ask this one to raise its
+    window (POST /_instance/show with the token from the instance file)."""
     deferred = DeferredApp(ui) if ui is not None else None
 
     @contextlib.asynccontextmanager
@@ -186,6 +197,16 @@ def create_app(settings: Settings, services: Services, ui: Loader | None = None)
         response = RedirectResponse("/login", status_code=303, headers={"Cache-Control": "no-store"})
         response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
         return response
+
+    @app.post(SHOW_PATH)
+    async def show_window(request: Request) -> Response:
+        sent = request.headers.get(TOKEN_HEADER, "")
+        if instance is None or not hmac.compare_digest(sent.encode(), instance.token.encode()):
+            return Response(status_code=403)
+        if on_show is None:
+            return Response(status_code=409)  # running headless: no window to show
+        await run_in_threadpool(on_show)
+        return Response(status_code=204)
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

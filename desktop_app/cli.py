@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
-import signal
 import sys
 import threading
 import time
@@ -138,68 +137,67 @@ def run_users(settings: Settings, args: argparse.Namespace) -> int:
 
 
 # -- the app ---------------------------------------------------------------
-class _StopSignal:
-    """SIGINT/SIGTERM set a flag; the main thread then stops everything in order.
-
-    We own the signals instead of letting uvicorn do it: uvicorn re-raises a
-    captured signal after its shutdown, which ends the process with -15, not 0.
-    """
-
-    def __init__(self) -> None:
-        self.event = threading.Event()
-        self.signum: int | None = None
-
-    def install(self) -> None:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, self._handle)
-
-    def _handle(self, signum: int, frame: object) -> None:
-        self.signum = signum
-        self.event.set()
-
-
 def run_app(settings: Settings) -> int:
     from desktop_app.logs import setup_logging
 
-    stop = _StopSignal()
-    stop.install()
+    t0 = time.perf_counter()
     setup_logging(settings)
     if not settings.headless:
-        print(f"{APP_SLUG}: the desktop window is not part of this version yet; serving headless.",
-              file=sys.stderr)
-    return serve_headless(settings, stop)
+        from desktop_app import window
+
+        reason = window.unavailable_reason()
+        if reason is None:
+            from desktop_app.desktop import run_desktop
+
+            return run_desktop(settings, t0)
+        print(f"{APP_SLUG}: {reason}; serving without a window instead.", file=sys.stderr)
+    return serve_headless(settings, t0)
 
 
-def serve_headless(settings: Settings, stop: _StopSignal) -> int:
+def serve_headless(settings: Settings, t0: float) -> int:
     from desktop_app.app import create_app
+    from desktop_app.desktop import _hand_over
     from desktop_app.gradio_mount import GradioLoader
+    from desktop_app.instance import InstanceLock
+    from desktop_app.paths import ensure_private_dir
     from desktop_app.server import ServerThread, bind_socket
     from desktop_app.services import open_services
+    from desktop_app.signals import SignalWatcher
 
-    t0 = time.perf_counter()
-    services = open_services(settings)
+    stop = threading.Event()
+    watcher = SignalWatcher(lambda signum: stop.set()).install()
+    ensure_private_dir(settings.data_dir, what="data directory", flag="--data-dir")
+    lock = InstanceLock(settings.data_dir)  # one server per store, with or without a window
+    if not lock.acquire():
+        return _hand_over(settings)
     try:
-        sock = bind_socket(settings.host, settings.port)  # fail fast, before any thread starts
-        loader = GradioLoader(settings).start()  # Gradio imports while the login page is served
-        server = ServerThread(create_app(settings, services, loader), sock)
-        server.start()
-        if not server.wait_started(START_TIMEOUT_SECONDS):
-            server.stop()
-            raise UserError(
-                f"The server did not start ({server.error or 'timed out'}); see the log at {settings.dirs.log_file}."
-            )
-        log.info("serving %s (ready after %.2fs)", server.url, time.perf_counter() - t0)
-        print(f"READY {server.url}", flush=True)
+        services = open_services(settings)
         try:
-            while not stop.event.wait(0.25):
-                if not server.alive:
-                    raise UserError(f"The server stopped unexpectedly; see the log at {settings.dirs.log_file}.")
-                if loader.error is not None:
-                    # Without its UI the app is no use: say why, and stop cleanly.
-                    raise loader.error
-            log.info("signal %s: stopping", stop.signum)
+            sock = bind_socket(settings.host, settings.port)  # fail fast, before any thread starts
+            loader = GradioLoader(settings).start()  # Gradio imports while the login page is served
+            server = ServerThread(create_app(settings, services, loader, instance=lock), sock)
+            server.start()
+            if not server.wait_started(START_TIMEOUT_SECONDS):
+                server.stop()
+                raise UserError(
+                    f"The server did not start ({server.error or 'timed out'}); "
+                    f"see the log at {settings.dirs.log_file}."
+                )
+            lock.publish(server.url)
+            log.info("serving %s (ready after %.3fs)", server.url, time.perf_counter() - t0)
+            print(f"READY {server.url}", flush=True)
+            try:
+                while not stop.wait(0.25):
+                    if not server.alive:
+                        raise UserError(f"The server stopped unexpectedly; see the log at {settings.dirs.log_file}.")
+                    if loader.error is not None:
+                        # Without its UI the app is no use: say why, and stop cleanly.
+                        raise loader.error
+                log.info("signal %s: stopping", watcher.received)
+            finally:
+                server.stop()
+            return 0
         finally:
-            server.stop()
-        return 0
+            services.close()
     finally:
-        services.close()
+        lock.release()

@@ -23,7 +23,8 @@ from desktop_app.identity import APP_SLUG
 from desktop_app.sessions import TOUCH_INTERVAL_SECONDS, SessionStore
 
 SESSION_COOKIE = f"{APP_SLUG}-session"
-PUBLIC_PATHS = frozenset({"/login", "/setup", "/logout", "/healthz", "/favicon.ico"})
+# /_instance/show answers only to the token in the owner-only instance file.
+PUBLIC_PATHS = frozenset({"/login", "/setup", "/logout", "/healthz", "/_instance/show"})
 PUBLIC_PREFIXES = ("/static/",)
 
 

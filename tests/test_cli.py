@@ -93,8 +93,10 @@ def test_unreadable_store_is_reported_and_kept(data_dir: Path) -> None:
         r = run_cli(*args, "--data-dir", str(data_dir))
         assert_one_line_error(r, str(store), "untouched")
     assert store.read_bytes() == before
-    # Nothing was created beside it that could shadow or replace it (logs/ is fine).
-    assert sorted(p.name for p in data_dir.iterdir() if p.name != "logs") == ["desktop-app.sqlite3"]
+    # Nothing was created beside it that could shadow or replace it (logs and the instance lock are fine).
+    assert sorted(p.name for p in data_dir.iterdir() if p.name not in ("logs", "instance.lock")) == [
+        "desktop-app.sqlite3"
+    ]
 
 
 def test_data_dir_that_is_a_file(tmp_path: Path) -> None:

@@ -1,0 +1,63 @@
+"""SIGINT/SIGTERM, handled the same way whether or not a GUI loop owns the main thread.
+
+A Python signal handler only runs when the main thread executes Python code;
+in window mode the main thread sits inside the toolkit's C loop. Two paths,
+whichever comes first, call `on_signal` (once):
+
+- the Python handler itself: PyGObject wakes the GTK loop on a signal so the
+  handler runs promptly (it installs its own wakeup fd while Gtk.main runs);
+- a wakeup socket (`signal.set_wakeup_fd`) read by a small thread, for loops
+  that never return to Python (Qt), and for headless mode.
+
+We own the signals instead of letting uvicorn do it: uvicorn re-raises a
+captured signal after its shutdown, which ends the process with -15, not 0.
+"""
+
+from __future__ import annotations
+
+import signal
+import socket
+import threading
+from collections.abc import Callable
+
+HANDLED = (signal.SIGINT, signal.SIGTERM)
+
+
+class SignalWatcher:
+    def __init__(self, on_signal: Callable[[int], None]) -> None:
+        self.on_signal = on_signal
+        self.received: int | None = None
+        self._once = threading.Lock()
+        self._reader, self._writer = socket.socketpair()
+        self._writer.setblocking(False)
+        self._thread = threading.Thread(target=self._watch, name="signal-watcher", daemon=True)
+
+    def install(self) -> SignalWatcher:
+        """Call from the main thread, before the GUI loop or the server starts."""
+        signal.set_wakeup_fd(self._writer.fileno(), warn_on_full_buffer=False)
+        for sig in HANDLED:
+            signal.signal(sig, self._handle)
+        self._thread.start()
+        return self
+
+    def _watch(self) -> None:
+        while True:
+            try:
+                data = self._reader.recv(16)
+            except OSError:
+                return
+            if not data:
+                return
+            for signum in data:
+                if signum in HANDLED:
+                    self._fire(signum)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        self._fire(signum)
+
+    def _fire(self, signum: int) -> None:
+        with self._once:
+            if self.received is not None:
+                return
+            self.received = signum
+        self.on_signal(signum)

@@ -1,0 +1,174 @@
+"""The native window. The only module that imports `webview` (pywebview).
+
+The window opens at once on a loading page that needs no server; `run()` then
+calls `boot` in a pywebview worker thread, which starts the server and calls
+`show_url`. The GUI loop owns the main thread until the window closes.
+
+Linux backend: WebKitGTK (PyGObject + the system's libwebkit2gtk-4.1), chosen
+over Qt for size (2 MB in the venv instead of 526 MB) at the same start time;
+pywebview falls back to Qt (PyQt6-WebEngine) when only that is installed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from desktop_app import pages
+from desktop_app.identity import APP_NAME
+from desktop_app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SIZE = (1100, 760)
+MIN_SIZE = (480, 360)
+GEOMETRY_FILE = "window.json"
+
+
+def unavailable_reason() -> str | None:
+    """Why no window can open here, in one phrase; None if it can."""
+    # DISPLAY / WAYLAND_DISPLAY describe the platform, not our configuration,
+    # so they are read here, next to the toolkit that needs them.
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        return "no display found (DISPLAY and WAYLAND_DISPLAY are not set)"
+    try:
+        import webview  # noqa: F401
+    except ImportError:
+        return "the desktop window needs pywebview: pip install 'desktop-app[window]'"
+    if sys.platform.startswith("linux") and not (_has_gtk_webkit() or _has_qt_webengine()):
+        return ("no webview toolkit found: install WebKitGTK (apt-get install gir1.2-webkit2-4.1) "
+                "and pip install 'desktop-app[window]'")
+    return None
+
+
+def _has_gtk_webkit() -> bool:
+    try:
+        import gi
+
+        gi.require_version("Gtk", "3.0")
+        gi.require_version("WebKit2", "4.1")
+        return True
+    except (ImportError, ValueError):
+        return False
+
+
+def _has_qt_webengine() -> bool:
+    try:
+        import PyQt6.QtWebEngineWidgets  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
+def load_geometry(path: Path) -> dict[str, int]:
+    """Last size and position; defaults for a missing or unreadable file."""
+    geometry = {"width": DEFAULT_SIZE[0], "height": DEFAULT_SIZE[1]}
+    try:
+        saved = json.loads(path.read_text())
+    except FileNotFoundError:
+        return geometry
+    except (OSError, ValueError) as exc:
+        log.warning("ignoring window geometry in %s: %s", path, exc)
+        return geometry
+    for key, low, high in (("width", MIN_SIZE[0], 10000), ("height", MIN_SIZE[1], 10000),
+                           ("x", -10000, 10000), ("y", -10000, 10000)):
+        value = saved.get(key) if isinstance(saved, dict) else None
+        if isinstance(value, int) and low <= value <= high:
+            geometry[key] = value
+    return geometry
+
+
+def save_geometry(path: Path, geometry: dict[str, int]) -> None:
+    tmp = path.with_suffix(".tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(geometry, f)
+        os.replace(tmp, path)
+    except OSError as exc:  # losing the window position is not worth an error
+        log.warning("could not save window geometry to %s: %s", path, exc)
+
+
+class DesktopWindow:
+    def __init__(self, settings: Settings) -> None:
+        import webview
+
+        self._webview = webview
+        self.settings = settings
+        self.geometry_path = settings.data_dir / GEOMETRY_FILE
+        geometry = load_geometry(self.geometry_path)
+        # Kept up to date from the resized/moved events: asking the window for
+        # its size while it closes would deadlock the GUI thread on itself.
+        self.geometry = dict(geometry)
+        self.closed = False
+        self.window = webview.create_window(
+            f"{APP_NAME}",
+            html=pages.loading_page(log_file=str(settings.dirs.log_file)),
+            width=geometry["width"], height=geometry["height"],
+            x=geometry.get("x"), y=geometry.get("y"),
+            min_size=MIN_SIZE,
+            text_select=True,
+        )
+        self.window.events.resized += self._on_resized
+        self.window.events.moved += self._on_moved
+        self.window.events.closed += self._on_closed
+
+    def run(self, boot: Callable[[], Any]) -> None:
+        """Run the GUI loop on this (main) thread until the window closes."""
+        webview = self._webview
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            # QtWebEngine (the Qt backend) refuses to start as root with its
+            # sandbox on; only root gets it turned off. WebKitGTK ignores this.
+            os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
+        # Files the UI offers for download get a save dialog instead of nothing.
+        webview.settings["ALLOW_DOWNLOADS"] = True
+        webview.settings["OPEN_EXTERNAL_LINKS_IN_BROWSER"] = True
+        storage = self.settings.data_dir / "webview"
+        storage.mkdir(mode=0o700, exist_ok=True)
+        webview.start(
+            boot,
+            # Persistent storage (not pywebview's private default), so a
+            # "remember me" cookie survives a restart of the app.
+            private_mode=False,
+            storage_path=str(storage),
+            debug=self.settings.debug,
+        )
+        save_geometry(self.geometry_path, self.geometry)
+
+    def show_url(self, url: str) -> None:
+        if not self.closed:
+            self.window.load_url(url)
+
+    def show_error(self, message: str) -> None:
+        if not self.closed:
+            self.window.load_html(pages.error_page(message=message, log_file=str(self.settings.dirs.log_file)))
+
+    def bring_to_front(self) -> None:
+        if self.closed:
+            return
+        self.window.restore()
+        self.window.show()
+        # Toggling "on top" is the portable way to raise a window without focus-stealing rules.
+        self.window.on_top = True
+        self.window.on_top = False
+
+    def close(self) -> None:
+        if not self.closed:
+            self.window.destroy()
+
+    def _on_resized(self, width: int, height: int) -> None:
+        self.geometry.update(width=int(width), height=int(height))
+
+    def _on_moved(self, x: int, y: int) -> None:
+        self.geometry.update(x=int(x), y=int(y))
+
+    def _on_closed(self) -> None:
+        self.closed = True
+

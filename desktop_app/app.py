@@ -80,9 +80,12 @@ def create_app(
     # every worker (the hash count itself is capped inside Accounts).
     login_limiter = anyio.CapacityLimiter(4)
 
-    def set_session_cookie(response: Response, token: str) -> None:
+    def set_session_cookie(response: Response, token: str, remember: bool) -> None:
+        # "Keep me signed in": a cookie that outlives the window (the webview's
+        # storage is persistent). Otherwise a session cookie, gone when the app
+        # closes. Either way the server enforces the timeouts.
         response.set_cookie(
-            SESSION_COOKIE, token, max_age=settings.session_max_seconds, path="/",
+            SESSION_COOKIE, token, max_age=settings.session_max_seconds if remember else None, path="/",
             httponly=True, samesite="strict",
             # No `secure`: WebKit drops Secure cookies on http://localhost, and
             # this server only ever speaks plain http on loopback.
@@ -106,13 +109,13 @@ def create_app(
             expected.encode(), submitted.encode()
         )
 
-    def start_session(request: Request, username: str, target: str) -> Response:
+    def start_session(request: Request, username: str, target: str, remember: bool) -> Response:
         old = context_of(request)
         if old and old.token:
             sessions.delete(old.token)  # a login always gets a fresh id
         token, _ = sessions.create(username)
         response = RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
-        set_session_cookie(response, token)
+        set_session_cookie(response, token, remember)
         return response
 
     @app.get("/healthz")
@@ -146,7 +149,7 @@ def create_app(
             return html(request, page, 400, csrf)
         result = await run_in_threadpool_limited(login_limiter, accounts.authenticate, username, password)
         if result.status is LoginStatus.OK:
-            return start_session(request, result.username, target)
+            return start_session(request, result.username, target, form.get("remember") == "1")
         if result.status is LoginStatus.THROTTLED:
             error, status = (f"Too many failed attempts. Try again in {result.retry_after} seconds.", 429)
         else:
@@ -186,7 +189,7 @@ def create_app(
             except UserError as exc:
                 error = exc.message
             else:
-                return start_session(request, name, HOME)
+                return start_session(request, name, HOME, form.get("remember") == "1")
         return html(request, pages.setup_page(csrf=csrf[0], username=username, error=error), 400, csrf)
 
     @app.post("/logout")

@@ -38,7 +38,7 @@ def run_desktop(settings: Settings, t0: float) -> int:
         if watcher.received is not None:
             log.info("signal %s: window closed", watcher.received)
         session.shutdown()
-        return 0
+        return 1 if session.failed else 0
     finally:
         lock.release()
 
@@ -70,19 +70,24 @@ class _Session:
         self.t0 = t0
         self.services = None
         self.server = None
+        self.failed = False  # the window showed an error instead of the app
 
     def boot(self) -> None:
         log.info("window shown after %.3fs", time.perf_counter() - self.t0)
         try:
             self._start()
         except UserError as exc:
-            log.error("start failed: %s", exc)
-            self.window.show_error(exc.message)
+            self._fail(exc.message)
         except Exception as exc:  # a bug: the log gets the traceback, the window one sentence
             from desktop_app.logs import FILE_ONLY
 
             log.exception("start failed", extra=FILE_ONLY)
-            self.window.show_error(f"Unexpected error: {type(exc).__name__}: {exc}")
+            self._fail(f"Unexpected error: {type(exc).__name__}: {exc}")
+
+    def _fail(self, message: str) -> None:
+        log.error("start failed: %s", message)
+        self.failed = True
+        self.window.show_error(message)
 
     def _start(self) -> None:
         from desktop_app.app import create_app
@@ -105,7 +110,7 @@ class _Session:
         self.window.show_url(self.server.url + "login")
         loader.wait()
         if loader.error is not None:
-            self.window.show_error(loader.error.message)
+            self._fail(loader.error.message)
 
     def shutdown(self) -> None:
         if self.server is not None:

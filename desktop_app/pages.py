@@ -50,6 +50,7 @@ def login_page(*, csrf: str, next_url: str, username: str = "", error: str | Non
 <input type="text" id="username" name="username" value="{escape(username)}" autocomplete="username" autocapitalize="none" required autofocus>
 <label for="password">Password</label>
 <input type="password" id="password" name="password" autocomplete="current-password" required>
+<label class="check"><input type="checkbox" id="remember" name="remember" value="1"> Keep me signed in on this computer</label>
 <button type="submit">Sign in</button>
 </form>"""
     return _page("Sign in", f"Welcome back to {APP_NAME}.", body, error)
@@ -66,6 +67,7 @@ def setup_page(*, csrf: str, username: str = "", error: str | None = None) -> st
 <p class="hint">At least {MIN_PASSWORD_BYTES} characters.</p>
 <label for="confirm">Confirm password</label>
 <input type="password" id="confirm" name="confirm" autocomplete="new-password" required>
+<label class="check"><input type="checkbox" id="remember" name="remember" value="1" checked> Keep me signed in on this computer</label>
 <button type="submit">Create account</button>
 </form>"""
     return _page(

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -108,6 +109,9 @@ class DesktopWindow:
         # its size while it closes would deadlock the GUI thread on itself.
         self.geometry = dict(geometry)
         self.closed = False
+        # Replacing the page before the loading page has finished loading races
+        # pywebview's own script injection into it; wait for that first load.
+        self._first_load = threading.Event()
         self.window = webview.create_window(
             f"{APP_NAME}",
             html=pages.loading_page(log_file=str(settings.dirs.log_file)),
@@ -116,6 +120,7 @@ class DesktopWindow:
             min_size=MIN_SIZE,
             text_select=True,
         )
+        self.window.events.loaded += self._first_load.set
         self.window.events.resized += self._on_resized
         self.window.events.moved += self._on_moved
         self.window.events.closed += self._on_closed
@@ -143,10 +148,12 @@ class DesktopWindow:
         save_geometry(self.geometry_path, self.geometry)
 
     def show_url(self, url: str) -> None:
+        self._first_load.wait(5)
         if not self.closed:
             self.window.load_url(url)
 
     def show_error(self, message: str) -> None:
+        self._first_load.wait(5)
         if not self.closed:
             self.window.load_html(pages.error_page(message=message, log_file=str(self.settings.dirs.log_file)))
 

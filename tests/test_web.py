@@ -206,3 +206,20 @@ def test_a_ui_that_fails_to_build_gives_a_clear_503(data_dir) -> None:  # type: 
             assert client.get("/login").status_code in (200, 303)  # the shell itself keeps working
     finally:
         live.close()
+
+
+def test_keep_me_signed_in_decides_the_cookie_lifetime(live_with_user: LiveServer) -> None:
+    for remember, persistent in (("1", True), (None, False)):
+        with live_with_user.client() as client:
+            page = client.get("/login")
+            data = {"username": "alice", "password": PASSWORD, "csrf": csrf_from(page.text)}
+            if remember:
+                data["remember"] = remember
+            cookie = client.post("/login", data=data).headers["set-cookie"].lower()
+            assert ("max-age=" in cookie) is persistent, cookie
+
+
+def test_instance_route_needs_the_instance_token(live_with_user: LiveServer) -> None:
+    with live_with_user.client() as client:
+        assert client.post("/_instance/show").status_code == 403
+        assert client.post("/_instance/show", headers={"X-Desktop-App-Instance": "guess"}).status_code == 403

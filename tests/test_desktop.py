@@ -1,0 +1,263 @@
+"""The real app in a real window under Xvfb: sign in by typing into the page,
+look at the screen, close the window the way a person does, and check that the
+process exits 0 and leaves nothing behind. Also: a second launch, kill -9,
+"keep me signed in", window geometry, the error screen, and no display."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.helpers import PASSWORD, run_cli, sign_in
+from tests.xdisplay import (
+    VirtualDisplay,
+    app_ui_shown,
+    count,
+    is_error_red,
+    is_orange,
+    login_page_shown,
+    widest_run,
+)
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="Xvfb tests run on Linux")
+
+
+@pytest.fixture(scope="module")
+def xdisplay() -> Iterator[VirtualDisplay]:
+    display = VirtualDisplay()
+    yield display
+    display.close()
+
+
+@pytest.fixture
+def account(data_dir: Path) -> Path:
+    r = run_cli("users", "add", "alice", "--password-stdin", "--data-dir", str(data_dir), input=PASSWORD + "\n")
+    assert r.returncode == 0, r.stderr
+    return data_dir
+
+
+class WindowApp:
+    """`python -m desktop_app` (no --headless) on the virtual display."""
+
+    def __init__(self, xdisplay: VirtualDisplay, data_dir: Path) -> None:
+        self.x = xdisplay
+        env = {k: v for k, v in xdisplay.env().items() if not k.startswith("DESKTOP_APP_")}
+        self.proc = subprocess.Popen([sys.executable, "-m", "desktop_app", "--data-dir", str(data_dir)],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        self.window = xdisplay.find_window(self.proc.pid)
+        self.children: set[int] = set()
+
+    def wait_ready(self) -> str:
+        line = self.proc.stdout.readline()  # type: ignore[union-attr]
+        assert line.startswith("READY "), self.finish()
+        return line.split()[1].rstrip("/")
+
+    def note_children(self) -> None:
+        self.children |= descendants(self.proc.pid)
+
+    def sign_in(self, remember: bool = False) -> None:
+        self.x.wait_for(login_page_shown)
+        self.note_children()
+        self.x.type_text(self.window, "alice")
+        self.x.key("Tab")
+        self.x.type_text(self.window, PASSWORD)
+        if remember:
+            self.x.key("Tab", "space")
+        self.x.key("Return")
+
+    def close(self, timeout: float = 30) -> int:
+        self.note_children()
+        self.x.close_window(self.window)
+        return self.proc.wait(timeout)
+
+    def finish(self) -> str:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+        out = self.proc.stderr.read()  # type: ignore[union-attr]
+        self.proc.stdout.close()  # type: ignore[union-attr]
+        self.proc.stderr.close()  # type: ignore[union-attr]
+        return out
+
+
+def descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    found, stack = set(), [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.add(child)
+            stack.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited; only its exit status is left
+
+
+def sessions_of(data_dir: Path, user: str) -> int:
+    conn = sqlite3.connect(f"file:{data_dir / 'desktop-app.sqlite3'}?mode=ro", uri=True)
+    try:
+        return conn.execute("SELECT COUNT(*) FROM sessions WHERE username = ?", (user,)).fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_sign_in_in_the_window_then_close_it(xdisplay: VirtualDisplay, account: Path, tmp_path: Path) -> None:
+    app = WindowApp(xdisplay, account)
+    try:
+        app.wait_ready()
+        app.sign_in()
+        shot = xdisplay.wait_for(app_ui_shown)
+        shot.save(tmp_path / "signed-in.png")
+        assert len(shot.getcolors(maxcolors=1 << 16) or []) > 20  # a rendered page, not a blank window
+        assert sessions_of(account, "alice") == 1
+        assert app.close() == 0
+        assert app.children, "the webview started no helper process? then this check proves nothing"
+        deadline = time.monotonic() + 10
+        while any(alive(p) for p in app.children) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not [p for p in app.children if alive(p)], "helper processes survived the window"
+        assert not (account / "instance.json").exists()
+    finally:
+        assert "Traceback" not in app.finish()
+
+
+def test_second_launch_raises_the_first_and_exits(xdisplay: VirtualDisplay, account: Path) -> None:
+    first = WindowApp(xdisplay, account)
+    try:
+        url = first.wait_ready()
+        t0 = time.monotonic()
+        second = subprocess.run([sys.executable, "-m", "desktop_app", "--data-dir", str(account)],
+                                capture_output=True, text=True, env=xdisplay.env(), timeout=30)
+        elapsed = time.monotonic() - t0
+        assert second.returncode == 0 and "already running" in second.stderr, second.stderr
+        assert elapsed < 5, elapsed
+        assert httpx.get(url + "/healthz").status_code == 200  # the first one keeps serving
+        # Window mode stops on SIGTERM too: the window closes, then everything else.
+        first.proc.send_signal(signal.SIGTERM)
+        assert first.proc.wait(30) == 0
+    finally:
+        first.finish()
+
+
+def test_kill_9_then_launch_again(xdisplay: VirtualDisplay, account: Path) -> None:
+    first = WindowApp(xdisplay, account)
+    try:
+        first.wait_ready()
+        with sqlite3.connect(account / "desktop-app.sqlite3") as conn:
+            conn.execute("INSERT INTO user_data VALUES ('alice', 'k', '\"v\"', 0)")
+        first.proc.kill()
+        first.proc.wait(10)
+    finally:
+        first.finish()
+    again = WindowApp(xdisplay, account)  # the dead one's lock is gone with it
+    try:
+        url = again.wait_ready()
+        with httpx.Client(base_url=url, timeout=30) as client:
+            assert sign_in(client, "alice").status_code == 303
+        conn = sqlite3.connect(account / "desktop-app.sqlite3")
+        try:
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            assert conn.execute("SELECT value FROM user_data WHERE key = 'k'").fetchone()[0] == '"v"'
+        finally:
+            conn.close()
+        assert again.close() == 0
+    finally:
+        again.finish()
+
+
+def test_keep_me_signed_in_and_window_size_survive_a_restart(xdisplay: VirtualDisplay, account: Path) -> None:
+    app = WindowApp(xdisplay, account)
+    try:
+        app.wait_ready()
+        app.sign_in(remember=True)
+        xdisplay.wait_for(app_ui_shown)
+        xdisplay.xdotool("windowsize", str(app.window), "1000", "700")
+        time.sleep(0.5)  # let the resize event reach the app before closing
+        assert app.close() == 0
+    finally:
+        app.finish()
+
+    app = WindowApp(xdisplay, account)
+    try:
+        app.wait_ready()
+        assert xdisplay.geometry(app.window) == (1000, 700)
+        xdisplay.wait_for(app_ui_shown)  # straight to the app: no sign-in needed
+        # Log out from the Account tab's button would also work; the session cookie
+        # alone is what this test is about, so end here.
+        assert app.close() == 0
+    finally:
+        app.finish()
+
+
+def test_without_keep_me_signed_in_a_restart_asks_again(xdisplay: VirtualDisplay, account: Path) -> None:
+    app = WindowApp(xdisplay, account)
+    try:
+        app.wait_ready()
+        app.sign_in(remember=False)
+        xdisplay.wait_for(app_ui_shown)
+        assert app.close() == 0
+    finally:
+        app.finish()
+    app = WindowApp(xdisplay, account)
+    try:
+        app.wait_ready()
+        xdisplay.wait_for(login_page_shown)
+        assert app.close() == 0
+    finally:
+        app.finish()
+
+
+def test_a_start_failure_is_shown_in_the_window(xdisplay: VirtualDisplay, data_dir: Path) -> None:
+    data_dir.mkdir(parents=True)
+    store = data_dir / "desktop-app.sqlite3"
+    store.write_bytes(b"not a database" * 100)
+    app = WindowApp(xdisplay, data_dir)
+    try:
+        shot = xdisplay.wait_for(lambda s: count(s, is_error_red) > 300)  # the red sentence
+        assert widest_run(shot, is_orange) == 0  # no login form, no app
+        assert app.close() == 1
+        log = (data_dir / "logs" / "desktop-app.log").read_text()
+        assert "is not a readable database" in log or "not a database" in log
+        assert store.read_bytes() == b"not a database" * 100
+    finally:
+        assert "Traceback" not in app.finish()
+
+
+def test_no_display_serves_without_a_window(data_dir: Path) -> None:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY") and not k.startswith("DESKTOP_APP_")}
+    proc = subprocess.Popen([sys.executable, "-m", "desktop_app", "--data-dir", str(data_dir)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        line = proc.stdout.readline()  # type: ignore[union-attr]
+        assert line.startswith("READY http://127.0.0.1:")
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(30) == 0
+        err = proc.stderr.read()  # type: ignore[union-attr]
+        assert "no display found" in err and "without a window" in err and "Traceback" not in err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.stdout.close()  # type: ignore[union-attr]
+        proc.stderr.close()  # type: ignore[union-attr]

@@ -124,6 +124,7 @@ class DesktopWindow:
         self.window.events.loaded += self._on_loaded
         self.window.events.resized += self._on_resized
         self.window.events.moved += self._on_moved
+        self.window.events.closing += self._on_closing
         self.window.events.closed += self._on_closed
 
     def run(self, boot: Callable[[], Any]) -> None:
@@ -147,6 +148,9 @@ class DesktopWindow:
             debug=self.settings.debug,
         )
         save_geometry(self.geometry_path, self.geometry)
+
+    def wait_first_load(self, timeout: float) -> bool:
+        return self._first_load.wait(timeout)
 
     def show_url(self, url: str) -> None:
         self._first_load.wait(5)
@@ -182,6 +186,9 @@ class DesktopWindow:
 
     def _on_moved(self, x: int, y: int) -> None:
         self.geometry.update(x=int(x), y=int(y))
+
+    def _on_closing(self) -> None:
+        log.info("window closing")
 
     def _on_closed(self) -> None:
         self.closed = True

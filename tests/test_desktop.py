@@ -76,7 +76,7 @@ class WindowApp:
 
     def close(self, timeout: float = 30) -> int:
         self.note_children()
-        self.x.close_window(self.window)
+        self.x.close_window(self.window)  # once, like one click on the close button
         return self.proc.wait(timeout)
 
     def finish(self) -> str:

@@ -70,7 +70,7 @@ class VirtualDisplay:
             event = protocol.event.ClientMessage(window=w, client_type=protocols,
                                                  data=(32, [delete, X.CurrentTime, 0, 0, 0]))
             w.send_event(event, event_mask=X.NoEventMask)
-            d.flush()
+            d.sync()  # a round trip: the server has the event before we disconnect
         finally:
             d.close()
 

@@ -1,7 +1,10 @@
-"""`create_app(settings, services) -> FastAPI`: routes, middleware, the UI mount.
+"""`create_app(settings, services, ui) -> Starlette`: routes, middleware, the UI mount.
 
 It never serves by itself (server.py does) and imports no Gradio at module
-level: the login path must not wait for Gradio's ~3 s import.
+level: the login path must not wait for Gradio's ~3 s import. It is a plain
+Starlette app, not FastAPI: the shell's six routes need no validation layer,
+and not importing FastAPI/pydantic saves ~0.15 s before the login page. (The
+Gradio sub-app is FastAPI; it is built in the loader thread.)
 
 Middleware, outermost first: GuardMiddleware (Host/Origin/Sec-Fetch-Site,
 security headers) -> SessionGate (who is signed in; refuses everything not
@@ -19,9 +22,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import anyio
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from desktop_app import pages
@@ -60,7 +66,7 @@ def create_app(
     *,
     instance: InstanceLock | None = None,
     on_show: Callable[[], None] | None = None,
-) -> FastAPI:
+) -> Starlette:
     """`ui` is a started GradioLoader (or None: no UI, for tests of the shell).
     The app serves at once; /gradio waits for the loader.
 
@@ -69,12 +75,11 @@ def create_app(
     deferred = DeferredApp(ui) if ui is not None else None
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         if deferred is not None:
             await deferred.aclose()  # stops Gradio's queue in this loop
 
-    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     accounts, sessions = services.accounts, services.sessions
     # Argon2 runs in worker threads; this keeps a burst of logins from taking
     # every worker (the hash count itself is capped inside Accounts).
@@ -118,16 +123,14 @@ def create_app(
         set_session_cookie(response, token, remember)
         return response
 
-    @app.get("/healthz")
-    async def healthz() -> JSONResponse:
+    async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
 
-    @app.get("/")
-    async def root() -> RedirectResponse:
+    async def root(request: Request) -> RedirectResponse:
         return RedirectResponse(HOME, status_code=303)
 
-    @app.get("/login")
-    async def login_form(request: Request, next: str | None = None) -> Response:
+    async def login_form(request: Request) -> Response:
+        next = request.query_params.get("next")
         if accounts.count() == 0:
             return RedirectResponse("/setup", status_code=303)
         ctx = context_of(request)
@@ -136,7 +139,6 @@ def create_app(
         csrf = csrf_for(request)
         return html(request, pages.login_page(csrf=csrf[0], next_url=safe_next(next)), csrf=csrf)
 
-    @app.post("/login")
     async def login_submit(request: Request) -> Response:
         form = await request.form()
         username = str(form.get("username") or "")
@@ -161,14 +163,12 @@ def create_app(
             response.headers["Retry-After"] = str(result.retry_after)
         return response
 
-    @app.get("/setup")
     async def setup_form(request: Request) -> Response:
         if accounts.count() > 0:
             return RedirectResponse("/login", status_code=303)
         csrf = csrf_for(request)
         return html(request, pages.setup_page(csrf=csrf[0]), csrf=csrf)
 
-    @app.post("/setup")
     async def setup_submit(request: Request) -> Response:
         if accounts.count() > 0:
             return RedirectResponse("/login", status_code=303)
@@ -192,7 +192,6 @@ def create_app(
                 return start_session(request, name, HOME, form.get("remember") == "1")
         return html(request, pages.setup_page(csrf=csrf[0], username=username, error=error), 400, csrf)
 
-    @app.post("/logout")
     async def logout(request: Request) -> Response:
         token = cookie_value(request.scope, SESSION_COOKIE)
         if token:
@@ -201,7 +200,6 @@ def create_app(
         response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
         return response
 
-    @app.post(SHOW_PATH)
     async def show_window(request: Request) -> Response:
         sent = request.headers.get(TOKEN_HEADER, "")
         if instance is None or not hmac.compare_digest(sent.encode(), instance.token.encode()):
@@ -211,14 +209,24 @@ def create_app(
         await run_in_threadpool(on_show)
         return Response(status_code=204)
 
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/", root, methods=["GET"]),
+        Route("/login", login_form, methods=["GET"]),
+        Route("/login", login_submit, methods=["POST"]),
+        Route("/setup", setup_form, methods=["GET"]),
+        Route("/setup", setup_submit, methods=["POST"]),
+        Route("/logout", logout, methods=["POST"]),
+        Route(SHOW_PATH, show_window, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
     if deferred is not None:
-        app.mount(GRADIO_PATH, deferred)
-
-    app.add_middleware(SessionGate, store=sessions)
-    app.add_middleware(GuardMiddleware)  # added last = outermost
-    return app
+        routes.append(Mount(GRADIO_PATH, deferred))
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(GuardMiddleware), Middleware(SessionGate, store=sessions)],  # outermost first
+        lifespan=lifespan,
+    )
 
 
 async def run_in_threadpool_limited(limiter: anyio.CapacityLimiter, fn, *args):  # type: ignore[no-untyped-def]

@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 LOCK_NAME = "instance.lock"
@@ -67,6 +65,9 @@ def ask_to_show(data_dir: Path, timeout: float = 5.0) -> str:
     Returns "shown", "headless" (it runs without a window; nothing to show),
     or "no answer" (it is still starting, or stuck).
     """
+    import urllib.error  # here, not at the top: only a second launch needs it
+    import urllib.request
+
     try:
         info = json.loads((data_dir / INFO_NAME).read_text())
         url, token = str(info["url"]).rstrip("/"), str(info["token"])

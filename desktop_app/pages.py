@@ -77,33 +77,3 @@ def setup_page(*, csrf: str, username: str = "", error: str | None = None) -> st
         error,
     )
 
-
-# Shown by the window itself (no server needed), so the styles are inline.
-_WINDOW_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{app}</title>
-<style>
-html,body{{height:100%;margin:0}}
-body{{display:flex;align-items:center;justify-content:center;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#fafafa;color:#27272a}}
-main{{max-width:32rem;padding:2rem;text-align:center}}
-h1{{font-size:1.4rem;margin:0 0 1rem}}
-.spinner{{width:36px;height:36px;margin:0 auto 1.25rem;border:4px solid #e4e4e7;border-top-color:#ea580c;border-radius:50%;animation:spin .8s linear infinite}}
-@keyframes spin{{to{{transform:rotate(360deg)}}}}
-.error{{color:#991b1b}}
-.log{{font-size:.85rem;color:#71717a;word-break:break-all}}
-</style></head>
-<body><main>{body}</main></body></html>
-"""
-
-
-def loading_page(*, log_file: str) -> str:
-    body = (f'<div class="spinner" role="progressbar" aria-label="Starting"></div>'
-            f'<h1 id="loading">Starting {escape(APP_NAME)}…</h1>'
-            f'<p class="log">Log: {escape(log_file)}</p>')
-    return _WINDOW_PAGE.format(app=escape(APP_NAME), body=body)
-
-
-def error_page(*, message: str, log_file: str) -> str:
-    body = (f'<h1 id="error">{escape(APP_NAME)} could not start</h1>'
-            f'<p class="error">{escape(message)}</p>'
-            f'<p class="log">Details are in the log: {escape(log_file)}</p>')
-    return _WINDOW_PAGE.format(app=escape(APP_NAME), body=body)

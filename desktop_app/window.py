@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from desktop_app import pages
+from desktop_app import screens
 from desktop_app.identity import APP_NAME
 from desktop_app.settings import Settings
 
@@ -114,7 +114,7 @@ class DesktopWindow:
         self._first_load = threading.Event()
         self.window = webview.create_window(
             f"{APP_NAME}",
-            html=pages.loading_page(log_file=str(settings.dirs.log_file)),
+            html=screens.loading_page(log_file=str(settings.dirs.log_file)),
             width=geometry["width"], height=geometry["height"],
             x=geometry.get("x"), y=geometry.get("y"),
             min_size=MIN_SIZE,
@@ -160,7 +160,7 @@ class DesktopWindow:
     def show_error(self, message: str) -> None:
         self._first_load.wait(5)
         if not self.closed:
-            self.window.load_html(pages.error_page(message=message, log_file=str(self.settings.dirs.log_file)))
+            self.window.load_html(screens.error_page(message=message, log_file=str(self.settings.dirs.log_file)))
 
     def bring_to_front(self) -> None:
         if self.closed:

@@ -15,8 +15,8 @@ from tests.helpers import LiveServer, sign_in
 
 # path -> methods that must answer without a session. Nothing else may.
 PUBLIC = {
-    ("/healthz", "GET"), ("/login", "GET"), ("/login", "POST"), ("/setup", "GET"),
-    ("/setup", "POST"), ("/logout", "POST"), ("/static/x", "GET"),
+    ("/healthz", "GET"), ("/healthz", "HEAD"), ("/login", "GET"), ("/login", "HEAD"), ("/login", "POST"),
+    ("/setup", "GET"), ("/setup", "HEAD"), ("/setup", "POST"), ("/logout", "POST"), ("/static/x", "GET"),
     ("/_instance/show", "POST"),  # answers 403 without the instance token (tested in test_desktop)
 }
 

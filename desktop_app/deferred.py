@@ -17,6 +17,7 @@ import contextlib
 from html import escape
 from typing import Any, Protocol
 
+from starlette.responses import HTMLResponse
 from starlette.types import Receive, Scope, Send
 
 
@@ -46,7 +47,7 @@ class DeferredApp:
                 await asyncio.sleep(0.02)
                 waited += 0.02
         if not self.loader.done or self.loader.error is not None:
-            await self._unavailable(scope, send)
+            await self._unavailable(scope, receive, send)
             return
         if not self._started:
             await self._start()
@@ -69,20 +70,10 @@ class DeferredApp:
             lifespan, self._lifespan = self._lifespan, None
             await lifespan.__aexit__(None, None, None)
 
-    async def _unavailable(self, scope: Scope, send: Send) -> None:
+    async def _unavailable(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await send({"type": "websocket.close", "code": 1011})
             return
         reason = str(self.loader.error) if self.loader.error else "The app's interface is still loading."
-        body = (
-            "<!doctype html><meta charset=utf-8><title>Unavailable</title>"
-            f"<p>{escape(reason)}</p>"
-        ).encode()
-        await send({
-            "type": "http.response.start",
-            "status": 503,
-            "headers": [(b"content-type", b"text/html; charset=utf-8"),
-                        (b"content-length", str(len(body)).encode()),
-                        (b"retry-after", b"5")],
-        })
-        await send({"type": "http.response.body", "body": body})
+        body = f"<!doctype html><meta charset=utf-8><title>Unavailable</title><p>{escape(reason)}</p>"
+        await HTMLResponse(body, status_code=503, headers={"retry-after": "5"})(scope, receive, send)

@@ -11,11 +11,11 @@ to /login?next=...; anything else gets 401.
 
 from __future__ import annotations
 
-import json
 import time
 from http.cookies import SimpleCookie
 from urllib.parse import quote
 
+from starlette.responses import JSONResponse, RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from desktop_app.context import STATE_KEY, RequestContext
@@ -64,7 +64,7 @@ class SessionGate:
         if session is not None or is_public(scope["path"]):
             await self.app(scope, receive, send)
             return
-        await _deny(scope, send)
+        await _deny(scope, receive, send)
 
 
 def _wants_page(scope: Scope) -> bool:
@@ -76,34 +76,18 @@ def _wants_page(scope: Scope) -> bool:
     return False
 
 
-async def _deny(scope: Scope, send: Send) -> None:
+async def _deny(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["type"] == "websocket":
         await send({"type": "websocket.close", "code": 1008})
         return
+    no_store = {"cache-control": "no-store"}
     if _wants_page(scope):
         target = scope.get("root_path", "") + scope["path"]
         query = scope.get("query_string", b"").decode("latin-1")
         if query:
             target += "?" + query
         location = "/login" if target in ("", "/") else "/login?next=" + quote(target, safe="/")
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 303,
-                "headers": [(b"location", location.encode()), (b"content-length", b"0"),
-                            (b"cache-control", b"no-store")],
-            }
-        )
-        await send({"type": "http.response.body", "body": b""})
-        return
-    body = json.dumps({"detail": "Not signed in. Sign in at /login."}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 401,
-            "headers": [(b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode()),
-                        (b"cache-control", b"no-store")],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+        response = RedirectResponse(location, status_code=303, headers=no_store)
+    else:
+        response = JSONResponse({"detail": "Not signed in. Sign in at /login."}, status_code=401, headers=no_store)
+    await response(scope, receive, send)

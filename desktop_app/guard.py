@@ -16,6 +16,7 @@ Every response also gets headers that stop framing and MIME sniffing.
 
 from __future__ import annotations
 
+from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -73,16 +74,5 @@ async def _refuse(scope: Scope, receive: Receive, send: Send, reason: str) -> No
         # Closing before accept makes the server answer the handshake with 403.
         await send({"type": "websocket.close", "code": 1008})
         return
-    body = f"Forbidden: {reason}.\n".encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 403,
-            "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
-                (b"content-length", str(len(body)).encode()),
-                *SECURITY_HEADERS,
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    headers = {k.decode(): v.decode() for k, v in SECURITY_HEADERS}
+    await PlainTextResponse(f"Forbidden: {reason}.\n", status_code=403, headers=headers)(scope, receive, send)

@@ -169,7 +169,7 @@ def _mount(app: FastAPI, settings: Settings, path: str) -> None:
         mcp_server=False,
         pwa=False,
         allowed_paths=[],
-        blocked_paths=[str(settings.data_dir)],
+        blocked_paths=[str(p) for p in settings.dirs.private_paths()],
         max_file_size=settings.max_upload_bytes,
         show_error=True,
         # The sub-app's own FastAPI docs would describe every route to anyone signed in; nobody needs them.

@@ -15,8 +15,9 @@ import os
 import secrets
 from pathlib import Path
 
-LOCK_NAME = "instance.lock"
-INFO_NAME = "instance.json"
+from desktop_app.paths import INSTANCE_INFO as INFO_NAME
+from desktop_app.paths import INSTANCE_LOCK as LOCK_NAME
+
 TOKEN_HEADER = "X-Desktop-App-Instance"
 SHOW_PATH = "/_instance/show"
 

@@ -16,6 +16,10 @@ from desktop_app.errors import UserError
 from desktop_app.identity import APP_AUTHOR, APP_SLUG
 
 DB_FILENAME = "desktop-app.sqlite3"
+INSTANCE_LOCK = "instance.lock"
+INSTANCE_INFO = "instance.json"
+WINDOW_GEOMETRY = "window.json"
+WEBVIEW_STORAGE = "webview"  # the window's cookies and cache
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,16 @@ class AppDirs:
     @property
     def log_file(self) -> Path:
         return self.log / f"{APP_SLUG}.log"
+
+    def private_paths(self) -> list[Path]:
+        """What Gradio's file route must never serve: the whole data dir, or,
+        when the cache (Gradio's own temp files) lives inside it, everything
+        in it but the cache; and the logs."""
+        if not self.gradio_temp.is_relative_to(self.data):
+            return [self.data, self.log]
+        names = [DB_FILENAME, *(DB_FILENAME + suffix for suffix in ("-wal", "-shm", "-journal")),
+                 INSTANCE_LOCK, INSTANCE_INFO, WINDOW_GEOMETRY, WEBVIEW_STORAGE]
+        return [self.data / name for name in names] + [self.log]
 
 
 def resolve_dirs(

@@ -22,13 +22,13 @@ from typing import Any
 
 from desktop_app import screens
 from desktop_app.identity import APP_NAME
+from desktop_app.paths import WEBVIEW_STORAGE, WINDOW_GEOMETRY
 from desktop_app.settings import Settings
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SIZE = (1100, 760)
 MIN_SIZE = (480, 360)
-GEOMETRY_FILE = "window.json"
 
 
 def unavailable_reason() -> str | None:
@@ -103,7 +103,7 @@ class DesktopWindow:
 
         self._webview = webview
         self.settings = settings
-        self.geometry_path = settings.data_dir / GEOMETRY_FILE
+        self.geometry_path = settings.data_dir / WINDOW_GEOMETRY
         geometry = load_geometry(self.geometry_path)
         # Kept up to date from the resized/moved events: asking the window for
         # its size while it closes would deadlock the GUI thread on itself.
@@ -137,7 +137,7 @@ class DesktopWindow:
         # Files the UI offers for download get a save dialog instead of nothing.
         webview.settings["ALLOW_DOWNLOADS"] = True
         webview.settings["OPEN_EXTERNAL_LINKS_IN_BROWSER"] = True
-        storage = self.settings.data_dir / "webview"
+        storage = self.settings.data_dir / WEBVIEW_STORAGE
         storage.mkdir(mode=0o700, exist_ok=True)
         webview.start(
             boot,

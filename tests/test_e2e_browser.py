@@ -48,7 +48,7 @@ def browser() -> Iterator[object]:
 
 def test_first_run_notes_survive_restart_then_logout(browser, data_dir: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     hosts: set[str] = set()
-    context = browser.new_context()
+    context = browser.new_context(accept_downloads=True)
     context.on("request", lambda req: hosts.add(urlsplit(req.url).hostname or req.url))
     page = context.new_page()
     page.set_default_timeout(30_000)
@@ -75,6 +75,15 @@ def test_first_run_notes_survive_restart_then_logout(browser, data_dir: Path, tm
         box.fill("Buy milk. Call Bob.")
         page.click("#save-notes")
         page.wait_for_selector("#notes-status:has-text('Saved')")
+
+        # A file the UI offers for download arrives whole (through the session-guarded file route).
+        page.click("#export-notes")
+        link = page.locator("#notes-file a").first
+        link.wait_for()
+        with page.expect_download() as info:
+            link.click()
+        assert Path(info.value.path()).read_text() == "Buy milk. Call Bob."
+        assert info.value.suggested_filename == "notes-alice.txt"
         assert app.stop(signal.SIGTERM) == 0
     finally:
         app.kill()

@@ -83,11 +83,16 @@ def test_api_docs_are_off(live_with_user: LiveServer, path: str) -> None:
 
 
 def test_file_route_does_not_serve_the_store(live_with_user: LiveServer) -> None:
-    db_path = live_with_user.settings.dirs.db_path
+    dirs = live_with_user.settings.dirs
+    assert dirs.gradio_temp.is_relative_to(dirs.data)  # the harder case: the cache inside the data dir
+    (dirs.data / "instance.json").write_text('{"token": "secret"}')
     with live_with_user.client() as client:
         sign_in(client, "alice")
-        for path in (f"/gradio/gradio_api/file={db_path}", "/gradio/gradio_api/file=/etc/passwd",
-                     "/gradio/gradio_api/file=../../etc/passwd"):
+        for path in (f"/gradio/gradio_api/file={dirs.db_path}", f"/gradio/gradio_api/file={dirs.db_path}-wal",
+                     f"/gradio/gradio_api/file={dirs.data / 'instance.json'}",
+                     f"/gradio/gradio_api/file={dirs.log_file}",
+                     f"/gradio/gradio_api/file={dirs.gradio_temp}/../../desktop-app.sqlite3",
+                     "/gradio/gradio_api/file=/etc/passwd", "/gradio/gradio_api/file=../../etc/passwd"):
             r = client.get(path)
             assert r.status_code in (403, 404), (path, r.status_code)
-            assert b"SQLite format" not in r.content and b"root:" not in r.content
+            assert b"SQLite format" not in r.content and b"root:" not in r.content and b"secret" not in r.content

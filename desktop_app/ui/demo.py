@@ -1,7 +1,8 @@
 """The demo home page: what the shell is for, in two tabs.
 
 - Notes: per-user text kept in the store, so it is there after logout,
-  restart, or a new machine boot.
+  restart, or a new machine boot; and a file to download (in the window,
+  downloads get a save dialog).
 - Account: who is signed in, and a way out.
 
 A developer's own UI follows the same pattern: `build()` returns gr.Blocks,
@@ -11,7 +12,9 @@ callbacks take `request: gr.Request` and reach persisted data with
 
 from __future__ import annotations
 
+import secrets
 import time
+from pathlib import Path
 
 import gradio as gr
 
@@ -48,6 +51,19 @@ def save_notes(text: str, request: gr.Request) -> str:
     return _saved_label(now)
 
 
+def export_notes(text: str, request: gr.Request) -> str:
+    """Write the notes to a .txt file for the person to download. The file goes
+    to Gradio's temp dir (under our cache dir), which Gradio serves only to a
+    signed-in session through its file route."""
+    from gradio.utils import get_upload_folder
+
+    folder = Path(get_upload_folder()) / "exports" / secrets.token_hex(8)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"notes-{request.username}.txt"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
 def whoami(request: gr.Request) -> str:
     return f"Signed in as **{request.username}**."
 
@@ -69,11 +85,14 @@ def build() -> gr.Blocks:
                 )
                 with gr.Row():
                     save = gr.Button("Save", variant="primary", interactive=False, elem_id="save-notes")
+                    export = gr.Button("Export as .txt", elem_id="export-notes")
                 status = gr.Markdown("Loading…", elem_id="notes-status")
+                exported = gr.File(label="Download", interactive=False, elem_id="notes-file")
             with gr.Tab("Account", id="account"):
                 who = gr.Markdown(elem_id="whoami")
                 logout = gr.Button("Log out", elem_id="logout")
         save.click(save_notes, inputs=notes, outputs=status, api_name="save_notes")
+        export.click(export_notes, inputs=notes, outputs=exported, api_name="export_notes")
         logout.click(None, js=LOGOUT_JS)
         demo.load(load_notes, outputs=[notes, save, status], api_name="load_notes")
         demo.load(whoami, outputs=who, api_name="whoami")

@@ -77,6 +77,7 @@ def test_first_run_notes_survive_restart_then_logout(browser, data_dir: Path, tm
         page.wait_for_selector("#notes-status:has-text('Saved')")
 
         # A file the UI offers for download arrives whole (through the session-guarded file route).
+        page.get_by_text("Export", exact=True).click()  # open the accordion
         page.click("#export-notes")
         link = page.locator("#notes-file a").first
         link.wait_for()

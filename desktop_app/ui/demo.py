@@ -83,11 +83,11 @@ def build() -> gr.Blocks:
                     label="Your notes", lines=12, interactive=False, elem_id="notes-box",
                     placeholder="Write anything; it is kept on this computer.",
                 )
-                with gr.Row():
-                    save = gr.Button("Save", variant="primary", interactive=False, elem_id="save-notes")
-                    export = gr.Button("Export as .txt", elem_id="export-notes")
+                save = gr.Button("Save", variant="primary", interactive=False, elem_id="save-notes")
                 status = gr.Markdown("Loading…", elem_id="notes-status")
-                exported = gr.File(label="Download", interactive=False, elem_id="notes-file")
+                with gr.Accordion("Export", open=False):
+                    export = gr.Button("Export as .txt", elem_id="export-notes")
+                    exported = gr.File(label="Download", interactive=False, elem_id="notes-file")
             with gr.Tab("Account", id="account"):
                 who = gr.Markdown(elem_id="whoami")
                 logout = gr.Button("Log out", elem_id="logout")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 
 from desktop_app.errors import UserError
@@ -43,12 +44,6 @@ def run_desktop(settings: Settings, t0: float) -> int:
         lock.release()
 
 
-def _import_server_modules() -> None:
-    import desktop_app.app  # noqa: F401
-    import desktop_app.server  # noqa: F401
-    import desktop_app.services  # noqa: F401
-
-
 def _hand_over(settings: Settings) -> int:
     """Another instance owns this data dir: bring its window up and leave."""
     answer = ask_to_show(settings.data_dir)
@@ -66,8 +61,17 @@ def _hand_over(settings: Settings) -> int:
     )
 
 
+class _Cancelled(Exception):
+    """The window was closed while the app was still starting."""
+
+
 class _Session:
-    """What the boot thread starts, and what shutdown() stops, in order."""
+    """What the boot thread starts, and what shutdown() stops, in order.
+
+    The window can close at any moment, even while boot() is half-way; each
+    thing boot starts is registered under a lock that shutdown() takes too, so
+    nothing is started after shutdown has begun, and nothing started is missed.
+    """
 
     def __init__(self, settings: Settings, window, lock: InstanceLock, t0: float) -> None:  # type: ignore[no-untyped-def]
         self.settings = settings
@@ -77,18 +81,20 @@ class _Session:
         self.services = None
         self.server = None
         self.failed = False  # the window showed an error instead of the app
+        self._guard = threading.Lock()
+        self._closing = threading.Event()
 
     def boot(self) -> None:
         log.info("GUI loop running after %.3fs", time.perf_counter() - self.t0)
-        # The server's modules (~0.3 s of imports) load while WebKit starts its
-        # processes for the loading page, which needs little of the GIL; Gradio's
-        # import (~3 s) waits until the login page is up (measured: together they
-        # delayed the loading screen by 0.2 s and the login page by 0.1-0.5 s).
+        # Importing the server's modules (~0.25 s) while WebKit starts the loading
+        # page delayed that page by ~0.06 s here, so wait for it first. Gradio's
+        # import (~3 s) waits until the login page is up.
         self.window.wait_first_load(2.0)
-        _import_server_modules()
         log.info("loading screen shown after %.3fs", time.perf_counter() - self.t0)
         try:
             self._start()
+        except _Cancelled:
+            log.info("window closed while starting")
         except UserError as exc:
             self._fail(exc.message)
         except Exception as exc:  # a bug: the log gets the traceback, the window one sentence
@@ -109,12 +115,19 @@ class _Session:
         from desktop_app.services import open_services
 
         settings = self.settings
-        self.services = open_services(settings)
+        with self._guard:
+            if self._closing.is_set():
+                raise _Cancelled
+            self.services = open_services(settings)
         sock = bind_socket(settings.host, settings.port)
         loader = GradioLoader(settings)
         app = create_app(settings, self.services, loader, instance=self.lock, on_show=self.window.bring_to_front)
-        self.server = ServerThread(app, sock)
-        self.server.start()
+        with self._guard:
+            if self._closing.is_set():
+                sock.close()
+                raise _Cancelled
+            self.server = ServerThread(app, sock)
+            self.server.start()
         if not self.server.wait_started(START_TIMEOUT_SECONDS):
             raise UserError(f"The local server did not start ({self.server.error or 'timed out'}).")
         self.lock.publish(self.server.url)
@@ -124,13 +137,18 @@ class _Session:
         # Only now start Gradio's ~3 s import: it would otherwise compete for the
         # GIL with the server start and the window, delaying the login page.
         loader.start()
-        loader.wait()
+        while not loader.wait(0.2):
+            if self._closing.is_set():
+                return  # the loader is a daemon thread; nobody needs its result now
         if loader.error is not None:
             self._fail(loader.error.message)
 
     def shutdown(self) -> None:
-        if self.server is not None:
-            self.server.stop()
-        if self.services is not None:
-            self.services.close()
+        with self._guard:
+            self._closing.set()
+            server, services = self.server, self.services
+        if server is not None:
+            server.stop()
+        if services is not None:
+            services.close()
         log.info("stopped cleanly")

@@ -236,3 +236,9 @@ def test_no_display_serves_without_a_window(data_dir: Path) -> None:
             proc.kill()
         proc.stdout.close()  # type: ignore[union-attr]
         proc.stderr.close()  # type: ignore[union-attr]
+
+
+def test_closing_the_window_while_it_starts(xdisplay: VirtualDisplay, account: Path) -> None:
+    # The person changes their mind at once: no server may be left running.
+    with launched(xdisplay, account) as app:
+        assert app.close(timeout=20) == 0

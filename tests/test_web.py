@@ -157,7 +157,7 @@ def call_event(client: httpx.Client, api_name: str, data: list) -> list:
     event_id = r.json()["event_id"]
     with client.stream("GET", f"/gradio/gradio_api/call/{api_name}/{event_id}") as stream:
         lines = [line for line in stream.iter_lines()]
-    events = dict(zip(lines[0::3], lines[1::3]))
+    events = dict(zip(lines[0::3], lines[1::3], strict=False))
     assert "event: complete" in events, lines
     return json.loads(events["event: complete"].removeprefix("data: "))
 

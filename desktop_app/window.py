@@ -49,6 +49,16 @@ def unavailable_reason() -> str | None:
     return None
 
 
+def linux_backend() -> str | None:
+    """'gtk' or 'qt', chosen here rather than by pywebview, whose own fallback
+    prints a traceback on stderr for the toolkit it could not load."""
+    if not sys.platform.startswith("linux"):
+        return None  # pywebview's choice: the system webview
+    if _has_gtk_webkit():
+        return "gtk"
+    return "qt" if _has_qt_webengine() else None
+
+
 def _has_gtk_webkit() -> bool:
     try:
         import gi
@@ -141,6 +151,7 @@ class DesktopWindow:
         storage.mkdir(mode=0o700, exist_ok=True)
         webview.start(
             boot,
+            gui=linux_backend(),
             # Persistent storage (not pywebview's private default), so a
             # "remember me" cookie survives a restart of the app.
             private_mode=False,

@@ -7,7 +7,7 @@ and not importing FastAPI/pydantic saves ~0.15 s before the login page. (The
 Gradio sub-app is FastAPI; it is built in the loader thread.)
 
 Middleware, outermost first: GuardMiddleware (Host/Origin/Sec-Fetch-Site,
-security headers) -> SessionGate (who is signed in; refuses everything not
+security headers) -> LaunchGate (this launch's token) -> SessionGate (who is signed in; refuses everything not
 public) -> routes, and at /gradio a DeferredApp that forwards to the Gradio app
 once the loader thread has built it.
 """
@@ -39,6 +39,7 @@ from desktop_app.gate import SESSION_COOKIE, SessionGate, cookie_value
 from desktop_app.guard import GuardMiddleware
 from desktop_app.identity import APP_SLUG
 from desktop_app.instance import SHOW_PATH, TOKEN_HEADER, InstanceLock
+from desktop_app.launch import LaunchGate
 from desktop_app.services import Services
 from desktop_app.settings import Settings
 
@@ -66,12 +67,15 @@ def create_app(
     *,
     instance: InstanceLock | None = None,
     on_show: Callable[[], None] | None = None,
+    launch_token: str | None = None,
 ) -> Starlette:
     """`ui` is a started GradioLoader (or None: no UI, for tests of the shell).
     The app serves at once; /gradio waits for the loader.
 
     `instance` and `on_show` let a second launch ask this one to raise its
-    window (POST /_instance/show with the token from the instance file)."""
+    window (POST /_instance/show with the token from the instance file).
+    `launch_token`, when given, must be presented once at /_launch before any
+    page is served (see launch.py)."""
     deferred = DeferredApp(ui) if ui is not None else None
 
     @contextlib.asynccontextmanager
@@ -222,11 +226,11 @@ def create_app(
     ]
     if deferred is not None:
         routes.append(Mount(GRADIO_PATH, deferred))
-    return Starlette(
-        routes=routes,
-        middleware=[Middleware(GuardMiddleware), Middleware(SessionGate, store=sessions)],  # outermost first
-        lifespan=lifespan,
-    )
+    middleware = [Middleware(GuardMiddleware)]  # outermost first
+    if launch_token is not None:
+        middleware.append(Middleware(LaunchGate, token=launch_token))
+    middleware.append(Middleware(SessionGate, store=sessions))
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
 
 
 async def run_in_threadpool_limited(limiter: anyio.CapacityLimiter, fn, *args):  # type: ignore[no-untyped-def]

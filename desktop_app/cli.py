@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="end a session unused this long, e.g. 30m, 24h (default 24h; env DESKTOP_APP_SESSION_IDLE)")
     parser.add_argument("--session-max", metavar="DURATION",
                         help="end any session this long after login (default 14d; env DESKTOP_APP_SESSION_MAX)")
+    parser.add_argument("--launch-token", metavar="on|off",
+                        help="require this launch's secret URL before any page (default on; "
+                             "env DESKTOP_APP_LAUNCH_TOKEN)")
     parser.add_argument("--max-upload", metavar="SIZE",
                         help="largest file upload, e.g. 100mb (default 100mb; env DESKTOP_APP_MAX_UPLOAD)")
 
@@ -69,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
     keys = ("data_dir", "cache_dir", "log_dir", "debug", "headless", "port", "ui",
-            "session_idle", "session_max", "max_upload")
+            "session_idle", "session_max", "max_upload", "launch_token")
     return Settings.build({k: getattr(args, k, None) for k in keys})
 
 
@@ -159,6 +162,7 @@ def serve_headless(settings: Settings, t0: float) -> int:
     from desktop_app.desktop import _hand_over
     from desktop_app.gradio_mount import GradioLoader
     from desktop_app.instance import InstanceLock
+    from desktop_app.launch import launch_url, new_launch_token
     from desktop_app.paths import ensure_private_dir
     from desktop_app.server import ServerThread, bind_socket
     from desktop_app.services import open_services
@@ -175,7 +179,8 @@ def serve_headless(settings: Settings, t0: float) -> int:
         try:
             sock = bind_socket(settings.host, settings.port)  # fail fast, before any thread starts
             loader = GradioLoader(settings).start()  # Gradio imports while the login page is served
-            server = ServerThread(create_app(settings, services, loader, instance=lock), sock)
+            token = new_launch_token() if settings.launch_token else None
+            server = ServerThread(create_app(settings, services, loader, instance=lock, launch_token=token), sock)
             server.start()
             if not server.wait_started(START_TIMEOUT_SECONDS):
                 server.stop()
@@ -185,7 +190,8 @@ def serve_headless(settings: Settings, t0: float) -> int:
                 )
             lock.publish(server.url)
             log.info("serving %s (ready after %.3fs)", server.url, time.perf_counter() - t0)
-            print(f"READY {server.url}", flush=True)
+            # Like Jupyter: the address to open carries this launch's token.
+            print(f"READY {launch_url(server.url, token)}", flush=True)
             try:
                 while not stop.wait(0.25):
                     if not server.alive:

@@ -111,6 +111,7 @@ class _Session:
     def _start(self) -> None:
         from desktop_app.app import create_app
         from desktop_app.gradio_mount import GradioLoader
+        from desktop_app.launch import launch_url, new_launch_token
         from desktop_app.server import ServerThread, bind_socket
         from desktop_app.services import open_services
 
@@ -121,7 +122,9 @@ class _Session:
             self.services = open_services(settings)
         sock = bind_socket(settings.host, settings.port)
         loader = GradioLoader(settings)
-        app = create_app(settings, self.services, loader, instance=self.lock, on_show=self.window.bring_to_front)
+        token = new_launch_token() if settings.launch_token else None
+        app = create_app(settings, self.services, loader, instance=self.lock,
+                         on_show=self.window.bring_to_front, launch_token=token)
         with self._guard:
             if self._closing.is_set():
                 sock.close()
@@ -132,8 +135,9 @@ class _Session:
             raise UserError(f"The local server did not start ({self.server.error or 'timed out'}).")
         self.lock.publish(self.server.url)
         log.info("serving %s (ready after %.3fs)", self.server.url, time.perf_counter() - self.t0)
-        print(f"READY {self.server.url}", flush=True)
-        self.window.show_url(self.server.url + "login")
+        url = launch_url(self.server.url, token)
+        print(f"READY {url}", flush=True)
+        self.window.show_url(url)
         # Only now start Gradio's ~3 s import: it would otherwise compete for the
         # GIL with the server start and the window, delaying the login page.
         loader.start()

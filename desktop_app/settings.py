@@ -69,6 +69,17 @@ def _truthy(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def parse_switch(value: str | bool, *, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = value.strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise UserError(f"{name} must be on or off, not {value!r}.", exit_code=2)
+
+
 @dataclass(frozen=True)
 class Settings:
     dirs: AppDirs
@@ -81,6 +92,9 @@ class Settings:
     # ... and in any case this long after login.
     session_max_seconds: int = 14 * 86400
     max_upload_bytes: int = 100 << 20
+    # A random token per launch that a browser must present once (the window does
+    # it for you) before even the login page is served. Off only for servers.
+    launch_token: bool = True
     # Never configurable: the app is for this machine only.
     host: str = field(default="127.0.0.1", init=False)
 
@@ -120,6 +134,9 @@ class Settings:
         value, source = pick("debug")
         if value is not None:
             kwargs["debug"] = value if isinstance(value, bool) else _truthy(value)
+        value, source = pick("launch_token")
+        if value is not None:
+            kwargs["launch_token"] = parse_switch(value, name=source)
         value, source = pick("ui")
         if value is not None:
             if ":" not in str(value):

@@ -3,6 +3,7 @@ process, and an HTTP client that signs in through the real login form."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import selectors
@@ -10,7 +11,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -28,14 +31,25 @@ def make_settings(data_dir: Path, **flags: object) -> Settings:
     return Settings.build({"data_dir": str(data_dir), "headless": True, **flags}, environ={})
 
 
-class LiveServer:
-    """The real app on a real loopback socket, in this process."""
+@contextlib.contextmanager
+def launched_client(launch: str) -> Iterator[httpx.Client]:
+    """An HTTP client that has opened this launch's URL (and so holds its cookie)."""
+    parts = urlsplit(launch)
+    with httpx.Client(base_url=f"{parts.scheme}://{parts.netloc}", timeout=30) as client:
+        r = client.get(launch)
+        assert r.status_code == 303 and r.headers["location"] == "/", (r.status_code, r.text)
+        yield client
 
-    def __init__(self, settings: Settings, *, with_ui: bool = True) -> None:
+
+class LiveServer:
+    """The real app on a real loopback socket, in this process. Without a launch
+    token unless asked: most tests are about what comes after it."""
+
+    def __init__(self, settings: Settings, *, with_ui: bool = True, launch_token: str | None = None) -> None:
         self.settings = settings
         self.services: Services = open_services(settings)
         self.loader = GradioLoader(settings).start() if with_ui else None
-        self.app = create_app(settings, self.services, self.loader)
+        self.app = create_app(settings, self.services, self.loader, launch_token=launch_token)
         self.server = ServerThread(self.app, bind_socket(settings.host, settings.port))
         self.server.start()
         if not self.server.wait_started(60):
@@ -77,10 +91,12 @@ class AppProcess:
             [sys.executable, "-m", "desktop_app", "--headless", "--data-dir", str(data_dir), *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env,
         )
-        self.url: str | None = None
+        self.launch: str | None = None  # the READY line's URL, with this launch's token
+        self.url: str | None = None  # scheme://host:port
         self.started_after: float | None = None
 
     def wait_ready(self, timeout: float = 60) -> str:
+        """Returns the launch URL (open it first); `.url` is the bare origin."""
         t0 = time.monotonic()
         sel = selectors.DefaultSelector()
         assert self.proc.stdout is not None
@@ -89,9 +105,11 @@ class AppProcess:
             if sel.select(timeout=0.5):
                 line = self.proc.stdout.readline()
                 if line.startswith("READY "):
-                    self.url = line.split()[1].rstrip("/")
+                    self.launch = line.split()[1]
+                    parts = urlsplit(self.launch)
+                    self.url = f"{parts.scheme}://{parts.netloc}"
                     self.started_after = time.monotonic() - t0
-                    return self.url
+                    return self.launch
                 if line == "" and self.proc.poll() is not None:
                     break
         self.kill()

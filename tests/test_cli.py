@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import PASSWORD, AppProcess, run_cli, sign_in
+from tests.helpers import PASSWORD, AppProcess, launched_client, run_cli, sign_in
 
 
 def assert_one_line_error(result, *fragments: str) -> None:  # type: ignore[no-untyped-def]
@@ -50,9 +50,10 @@ def test_headless_serves_and_stops_cleanly_on_sigterm_and_sigint(data_dir: Path)
     run_cli("users", "add", "alice", "--password-stdin", "--data-dir", str(data_dir), input=PASSWORD + "\n")
     for sig in (signal.SIGTERM, signal.SIGINT):
         app = AppProcess(data_dir)
-        url = app.wait_ready()
-        assert url.startswith("http://127.0.0.1:")
-        with httpx.Client(base_url=url, timeout=30) as client:
+        launch = app.wait_ready()
+        assert launch.startswith("http://127.0.0.1:") and "/_launch?token=" in launch
+        assert httpx.get(app.url + "/login").status_code == 403  # not without this launch's token
+        with launched_client(launch) as client:
             assert client.get("/login").status_code == 200
             assert sign_in(client, "alice").status_code == 303
             assert client.get("/gradio/").status_code == 200

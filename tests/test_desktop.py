@@ -15,10 +15,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.helpers import PASSWORD, run_cli, sign_in
+from tests.helpers import PASSWORD, launched_client, run_cli, sign_in
 from tests.xdisplay import (
     VirtualDisplay,
     app_ui_shown,
@@ -58,9 +57,10 @@ class WindowApp:
         self.children: set[int] = set()
 
     def wait_ready(self) -> str:
+        """The launch URL the window opened (with its token)."""
         line = self.proc.stdout.readline()  # type: ignore[union-attr]
         assert line.startswith("READY "), self.finish()
-        return line.split()[1].rstrip("/")
+        return line.split()[1]
 
     def note_children(self) -> None:
         self.children |= descendants(self.proc.pid)
@@ -152,14 +152,15 @@ def test_sign_in_in_the_window_then_close_it(xdisplay: VirtualDisplay, account: 
 
 def test_second_launch_raises_the_first_and_exits(xdisplay: VirtualDisplay, account: Path) -> None:
     with launched(xdisplay, account) as first:
-        url = first.wait_ready()
+        launch = first.wait_ready()
         t0 = time.monotonic()
         second = subprocess.run([sys.executable, "-m", "desktop_app", "--data-dir", str(account)],
                                 capture_output=True, text=True, env=xdisplay.env(), timeout=30)
         elapsed = time.monotonic() - t0
         assert second.returncode == 0 and "already running" in second.stderr, second.stderr
         assert elapsed < 5, elapsed
-        assert httpx.get(url + "/healthz").status_code == 200  # the first one keeps serving
+        with launched_client(launch) as client:  # the first one keeps serving
+            assert client.get("/login").status_code == 200
         # Window mode stops on SIGTERM too: the window closes, then everything else.
         first.proc.send_signal(signal.SIGTERM)
         assert first.proc.wait(30) == 0
@@ -174,8 +175,7 @@ def test_kill_9_then_launch_again(xdisplay: VirtualDisplay, account: Path) -> No
         first.proc.kill()
         first.proc.wait(10)
     with launched(xdisplay, account) as again:  # the dead one's lock is gone with it
-        url = again.wait_ready()
-        with httpx.Client(base_url=url, timeout=30) as client:
+        with launched_client(again.wait_ready()) as client:
             assert sign_in(client, "alice").status_code == 303
         conn = sqlite3.connect(account / "desktop-app.sqlite3")
         try:

@@ -55,9 +55,12 @@ def test_first_run_notes_survive_restart_then_logout(browser, data_dir: Path, tm
 
     app = AppProcess(data_dir)
     try:
-        url = app.wait_ready()
-        page.goto(url)
+        launch = app.wait_ready()
+        page.goto(app.url + "/login")  # without this launch's token: refused outright
+        assert "Open it from the app's window" in page.content()
+        page.goto(launch)
         page.wait_for_url("**/setup")
+        assert "token" not in page.url  # the token left the address bar
         assert page.locator("h1").inner_text() == "Create your account"
         page.fill("#username", "Alice")
         page.fill("#password", PASSWORD)
@@ -91,8 +94,8 @@ def test_first_run_notes_survive_restart_then_logout(browser, data_dir: Path, tm
 
     app = AppProcess(data_dir)  # a new process, usually a new port: same store
     try:
-        url = app.wait_ready()
-        page.goto(url + "/gradio/")  # cookies are per host, not per port
+        page.goto(app.wait_ready())  # this launch's URL; the session cookie is per host, not per port
+        url = app.url
         page.wait_for_selector("#notes-box textarea:not([disabled])")
         assert urlsplit(page.url).path == "/gradio/", "the session did not survive the restart"
         assert page.locator("#notes-box textarea").input_value() == "Buy milk. Call Bob."

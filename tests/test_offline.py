@@ -9,9 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import httpx
-
-from tests.helpers import PASSWORD, run_cli, sign_in
+from tests.helpers import PASSWORD, launched_client, run_cli, sign_in
 from tests.test_web import call_event
 
 NETWATCH = Path(__file__).with_name("netwatch.py")
@@ -27,7 +25,7 @@ def test_no_outbound_connections(data_dir: Path, tmp_path: Path) -> None:
     try:
         line = proc.stdout.readline()  # type: ignore[union-attr]
         assert line.startswith("READY "), proc.stderr.read() if proc.poll() is not None else line  # type: ignore[union-attr]
-        with httpx.Client(base_url=line.split()[1].rstrip("/"), timeout=30) as client:
+        with launched_client(line.split()[1]) as client:
             sign_in(client, "alice")
             for path in ("/gradio/", "/gradio/config", "/gradio/theme.css", "/gradio/gradio_api/info"):
                 assert client.get(path).status_code == 200, path

@@ -223,3 +223,32 @@ def test_instance_route_needs_the_instance_token(live_with_user: LiveServer) -> 
     with live_with_user.client() as client:
         assert client.post("/_instance/show").status_code == 403
         assert client.post("/_instance/show", headers={"X-Desktop-App-Instance": "guess"}).status_code == 403
+
+
+def test_launch_token_keeps_strangers_from_every_page(data_dir) -> None:  # type: ignore[no-untyped-def]
+    from desktop_app.launch import LAUNCH_COOKIE
+    from tests.helpers import launched_client, make_settings
+
+    token = "t" * 43
+    live = LiveServer(make_settings(data_dir), with_ui=False, launch_token=token)
+    try:
+        live.services.accounts.create("alice", PASSWORD)
+        with live.client() as stranger:
+            for path in ("/", "/login", "/setup", "/static/app.css", "/gradio/"):
+                r = stranger.get(path)
+                assert r.status_code == 403 and "password" not in r.text.lower(), path
+            assert stranger.post("/login", data={"username": "alice", "password": PASSWORD}).status_code == 403
+            assert stranger.get("/_launch?token=" + "x" * 43).status_code == 403
+            assert stranger.get("/_launch").status_code == 403
+            assert stranger.get("/healthz").status_code == 200
+        with live.client(cookies={LAUNCH_COOKIE: "guessed"}) as guesser:
+            assert guesser.get("/login").status_code == 403
+        with launched_client(f"{live.url}/_launch?token={token}") as client:
+            cookie = client.cookies[LAUNCH_COOKIE]
+            assert cookie == token
+            page = client.get("/login")
+            assert page.status_code == 200 and "Sign in" in page.text
+            assert sign_in(client, "alice").status_code == 303
+            assert client.get("/_launch").status_code == 303  # a reload after the exchange is fine
+    finally:
+        live.close()

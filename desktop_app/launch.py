@@ -1,0 +1,72 @@
+"""The per-launch token: nobody gets even the login page without it.
+
+A local server is reachable by every process and every user on this machine.
+Each launch makes a random token; the window opens `/_launch?token=...` once,
+this middleware swaps the token for an HttpOnly cookie and redirects to a clean
+URL. Any other request without that cookie gets 403, so other local users and
+processes cannot even try passwords. Headless mode prints the URL with the
+token (as Jupyter does); `--launch-token off` turns this off for servers.
+
+Always open: /healthz (says nothing) and /_instance/show (has its own token).
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from urllib.parse import parse_qs
+
+from starlette.responses import HTMLResponse, RedirectResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from desktop_app.gate import cookie_value
+from desktop_app.identity import APP_NAME, APP_SLUG
+from desktop_app.instance import SHOW_PATH
+
+LAUNCH_PATH = "/_launch"
+LAUNCH_COOKIE = f"{APP_SLUG}-launch"
+ALWAYS_OPEN = frozenset({"/healthz", SHOW_PATH})
+
+_REFUSED = f"""<!doctype html><meta charset="utf-8"><title>{APP_NAME}</title>
+<p>This page belongs to a running {APP_NAME}. Open it from the app's window, or
+from the address the app printed when it started.</p>"""
+
+
+def new_launch_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def launch_url(base_url: str, token: str | None) -> str:
+    base = base_url.rstrip("/")
+    return f"{base}{LAUNCH_PATH}?token={token}" if token else base + "/"
+
+
+class LaunchGate:
+    def __init__(self, app: ASGIApp, *, token: str) -> None:
+        self.app = app
+        self.token = token.encode()
+
+    def _matches(self, value: str | None) -> bool:
+        return value is not None and hmac.compare_digest(value.encode(), self.token)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or scope["path"] in ALWAYS_OPEN:
+            await self.app(scope, receive, send)
+            return
+        has_cookie = self._matches(cookie_value(scope, LAUNCH_COOKIE))
+        if scope["path"] == LAUNCH_PATH and scope["type"] == "http":
+            query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+            if has_cookie or self._matches((query.get("token") or [None])[0]):
+                # A clean URL afterwards: the token leaves the address bar and history.
+                response = RedirectResponse("/", status_code=303, headers={"cache-control": "no-store"})
+                # A session cookie (no Max-Age): the next launch has a new token.
+                response.set_cookie(LAUNCH_COOKIE, self.token.decode(), path="/", httponly=True, samesite="strict")
+                await response(scope, receive, send)
+                return
+        elif has_cookie:
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        await HTMLResponse(_REFUSED, status_code=403, headers={"cache-control": "no-store"})(scope, receive, send)

@@ -50,6 +50,7 @@ class WindowApp:
 
     def __init__(self, xdisplay: VirtualDisplay, data_dir: Path) -> None:
         self.x = xdisplay
+        self.data_dir = data_dir
         env = {k: v for k, v in xdisplay.env().items() if not k.startswith("DESKTOP_APP_")}
         self.proc = subprocess.Popen([sys.executable, "-m", "desktop_app", "--data-dir", str(data_dir)],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
@@ -78,7 +79,16 @@ class WindowApp:
     def close(self, timeout: float = 30) -> int:
         self.note_children()
         self.x.close_window(self.window)  # once, like one click on the close button
-        return self.proc.wait(timeout)
+        return self.wait_exit(timeout)
+
+    def wait_exit(self, timeout: float = 30) -> int:
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            # Say where it stuck: the end of the app's own log.
+            log = self.data_dir / "logs" / "desktop-app.log"
+            tail = "\n".join(log.read_text().splitlines()[-15:]) if log.exists() else "(no log)"
+            raise AssertionError(f"the app did not exit within {timeout} s; its log ends:\n{tail}") from None
 
     def finish(self) -> str:
         if self.proc.poll() is None:
@@ -154,8 +164,11 @@ def test_second_launch_raises_the_first_and_exits(xdisplay: VirtualDisplay, acco
     with launched(xdisplay, account) as first:
         launch = first.wait_ready()
         t0 = time.monotonic()
-        second = subprocess.run([sys.executable, "-m", "desktop_app", "--data-dir", str(account)],
-                                capture_output=True, text=True, env=xdisplay.env(), timeout=30)
+        try:
+            second = subprocess.run([sys.executable, "-m", "desktop_app", "--data-dir", str(account)],
+                                    capture_output=True, text=True, env=xdisplay.env(), timeout=30)
+        except subprocess.TimeoutExpired as exc:
+            raise AssertionError(f"the second launch did not exit; its stderr: {exc.stderr!r}") from None
         elapsed = time.monotonic() - t0
         assert second.returncode == 0 and "already running" in second.stderr, second.stderr
         assert elapsed < 5, elapsed
@@ -163,7 +176,7 @@ def test_second_launch_raises_the_first_and_exits(xdisplay: VirtualDisplay, acco
             assert client.get("/login").status_code == 200
         # Window mode stops on SIGTERM too: the window closes, then everything else.
         first.proc.send_signal(signal.SIGTERM)
-        assert first.proc.wait(30) == 0
+        assert first.wait_exit(30) == 0
 
 
 def test_kill_9_then_launch_again(xdisplay: VirtualDisplay, account: Path) -> None:

@@ -229,7 +229,7 @@ def create_app(
     middleware = [Middleware(GuardMiddleware)]  # outermost first
     if launch_token is not None:
         middleware.append(Middleware(LaunchGate, token=launch_token))
-    middleware.append(Middleware(SessionGate, store=sessions))
+    middleware.append(Middleware(SessionGate, store=sessions, accounts=accounts))
     return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
 
 

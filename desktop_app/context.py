@@ -10,9 +10,12 @@ through a global.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop_app.sessions import Session, SessionStore
+
+if TYPE_CHECKING:
+    from desktop_app.auth import Accounts
 
 STATE_KEY = "desktop_app"
 
@@ -22,6 +25,7 @@ class RequestContext:
     store: SessionStore
     token: str | None = None
     session: Session | None = None
+    accounts: Accounts | None = None
 
     @property
     def username(self) -> str | None:
@@ -70,3 +74,43 @@ def user_data(request: Any) -> UserData:
         # reaching this is a programming error, not a user's.
         raise PermissionError("user_data() needs a request from a signed-in user")
     return UserData(ctx.store, ctx.username)
+
+
+class Account:
+    """The signed-in user's own account: change the password, see and end sessions."""
+
+    def __init__(self, ctx: RequestContext) -> None:
+        assert ctx.accounts is not None and ctx.username is not None and ctx.token is not None
+        self._ctx = ctx
+        self.username = ctx.username
+
+    @property
+    def current_session_id(self) -> str:
+        return self._ctx.session.id_hash  # type: ignore[union-attr]
+
+    def change_password(self, current: str, new: str) -> int:
+        """Check the current password, set the new one, end every other session.
+        Returns how many sessions ended. Raises UserError with a message for the page."""
+        from desktop_app.auth import LoginStatus
+        from desktop_app.errors import UserError
+
+        accounts = self._ctx.accounts
+        result = accounts.authenticate(self.username, current)  # type: ignore[union-attr]
+        if result.status is LoginStatus.THROTTLED:
+            raise UserError(f"Too many failed attempts. Try again in {result.retry_after} seconds.")
+        if result.status is not LoginStatus.OK:
+            raise UserError("The current password is not right.")
+        return accounts.set_password(self.username, new, keep_token=self._ctx.token)  # type: ignore[union-attr]
+
+    def sessions(self) -> list[Session]:
+        return self._ctx.store.list_user(self.username)
+
+    def end_session(self, id_hash: str) -> bool:
+        return self._ctx.store.delete_by_hash(id_hash, self.username)
+
+
+def account(request: Any) -> Account:
+    ctx = context_of(request)
+    if ctx is None or ctx.username is None or ctx.accounts is None:
+        raise PermissionError("account() needs a request from a signed-in user")
+    return Account(ctx)

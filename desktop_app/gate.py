@@ -18,9 +18,14 @@ from urllib.parse import quote
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from typing import TYPE_CHECKING
+
 from desktop_app.context import STATE_KEY, RequestContext
 from desktop_app.identity import APP_SLUG
 from desktop_app.sessions import TOUCH_INTERVAL_SECONDS, SessionStore
+
+if TYPE_CHECKING:
+    from desktop_app.auth import Accounts
 
 SESSION_COOKIE = f"{APP_SLUG}-session"
 # /_instance/show answers only to the token in the owner-only instance file.
@@ -46,9 +51,10 @@ def cookie_value(scope: Scope, name: str) -> str | None:
 
 
 class SessionGate:
-    def __init__(self, app: ASGIApp, *, store: SessionStore) -> None:
+    def __init__(self, app: ASGIApp, *, store: SessionStore, accounts: Accounts | None = None) -> None:
         self.app = app
         self.store = store
+        self.accounts = accounts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -59,7 +65,7 @@ class SessionGate:
         if session is not None and time.time() - session.last_seen > TOUCH_INTERVAL_SECONDS:
             self.store.touch(token)  # type: ignore[arg-type]
         scope.setdefault("state", {})[STATE_KEY] = RequestContext(
-            store=self.store, token=token if session else None, session=session
+            store=self.store, token=token if session else None, session=session, accounts=self.accounts
         )
         if session is not None or is_public(scope["path"]):
             await self.app(scope, receive, send)

@@ -252,3 +252,38 @@ def test_launch_token_keeps_strangers_from_every_page(data_dir) -> None:  # type
             assert client.get("/_launch").status_code == 303  # a reload after the exchange is fine
     finally:
         live.close()
+
+
+def test_password_change_in_the_ui_ends_the_other_sessions(live_with_user: LiveServer) -> None:
+    with live_with_user.client() as here, live_with_user.client() as elsewhere:
+        sign_in(here, "alice")
+        sign_in(elsewhere, "alice")
+        new = "a much better password"
+        assert call_event(here, "change_password", ["wrong", new, new])[0] == "The current password is not right."
+        assert call_event(here, "change_password", [PASSWORD, new, new + "x"])[0].startswith("The two new passwords")
+        assert call_event(here, "change_password", [PASSWORD, "short", "short"])[0].startswith("Password is too short")
+        assert elsewhere.get("/gradio/config").status_code == 200  # nothing changed so far
+        result = call_event(here, "change_password", [PASSWORD, new, new])
+        assert result == ["Password changed. 1 other session(s) ended.", "", "", ""]
+        assert elsewhere.get("/gradio/config").status_code == 401
+        assert here.get("/gradio/config").status_code == 200
+    with live_with_user.client() as client:
+        assert sign_in(client, "alice", new).status_code == 303
+
+
+def test_sessions_are_listed_and_can_be_ended_from_the_ui(live_with_user: LiveServer) -> None:
+    live_with_user.services.accounts.create("bob", PASSWORD)
+    with live_with_user.client() as here, live_with_user.client() as there, live_with_user.client() as bob:
+        sign_in(here, "alice")
+        sign_in(there, "alice")
+        sign_in(bob, "bob")
+        table, dropdown = call_event(here, "list_sessions", [])
+        assert table.count("\n| ") == 2 and "this window" in table  # alice's two, not bob's
+        others = [value for _, value in dropdown["choices"]]
+        assert len(others) == 1
+        bobs = live_with_user.services.sessions.list_user("bob")[0].id_hash
+        call_event(here, "end_session", [bobs])  # not alice's to end: nothing happens
+        assert bob.get("/gradio/config").status_code == 200
+        table, dropdown = call_event(here, "end_session", [others[0]])
+        assert there.get("/gradio/config").status_code == 401
+        assert table.count("\n| ") == 1 and dropdown["choices"] == []

@@ -3,7 +3,8 @@
 - Notes: per-user text kept in the store, so it is there after logout,
   restart, or a new machine boot; and a file to download (in the window,
   downloads get a save dialog).
-- Account: who is signed in, and a way out.
+- Account: who is signed in, change the password (which ends the other
+  sessions), see the sessions and end any of them, log out.
 
 A developer's own UI follows the same pattern: `build()` returns gr.Blocks,
 callbacks take `request: gr.Request` and reach persisted data with
@@ -18,7 +19,8 @@ from pathlib import Path
 
 import gradio as gr
 
-from desktop_app.context import user_data
+from desktop_app.context import account, user_data
+from desktop_app.errors import UserError
 from desktop_app.identity import APP_NAME
 
 NOTES_KEY = "notes"
@@ -68,6 +70,38 @@ def whoami(request: gr.Request) -> str:
     return f"Signed in as **{request.username}**."
 
 
+def change_password(current: str, new: str, confirm: str, request: gr.Request) -> tuple[str, str, str, str]:
+    """Returns (message, "", "", ""): the three password boxes are always cleared."""
+    if new != confirm:
+        return "The two new passwords do not match.", "", "", ""
+    try:
+        ended = account(request).change_password(current, new)
+    except UserError as exc:
+        return exc.message, "", "", ""
+    return f"Password changed. {ended} other session(s) ended.", "", "", ""
+
+
+def list_sessions(request: gr.Request) -> tuple[str, dict]:
+    me = account(request)
+    rows, choices = ["| started | last used | |", "|---|---|---|"], []
+    for s in me.sessions():
+        this = s.id_hash == me.current_session_id
+        rows.append(f"| {_when(s.created_at)} | {_when(s.last_seen)} | {'this window' if this else ''} |")
+        if not this:
+            choices.append((f"started {_when(s.created_at)}", s.id_hash))
+    return "\n".join(rows), gr.update(choices=choices, value=None)
+
+
+def end_session(id_hash: str | None, request: gr.Request) -> tuple[str, dict]:
+    if id_hash:
+        account(request).end_session(id_hash)
+    return list_sessions(request)
+
+
+def _when(stamp: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(stamp))
+
+
 def _saved_label(saved_at: float | None) -> str:
     if not saved_at:
         return "Not saved yet."
@@ -91,9 +125,27 @@ def build() -> gr.Blocks:
             with gr.Tab("Account", id="account"):
                 who = gr.Markdown(elem_id="whoami")
                 logout = gr.Button("Log out", elem_id="logout")
+                with gr.Accordion("Change password", open=False):
+                    current = gr.Textbox(label="Current password", type="password")
+                    new = gr.Textbox(label="New password", type="password")
+                    confirm = gr.Textbox(label="New password again", type="password")
+                    change = gr.Button("Change password")
+                    change_status = gr.Markdown(elem_id="password-status")
+                with gr.Accordion("Sessions", open=False):
+                    sessions = gr.Markdown(elem_id="sessions")
+                    # Choices change per user at run time; Gradio's own check against the
+                    # build-time (empty) list would refuse them. Safe: the store ends a
+                    # session only if it belongs to the signed-in user.
+                    other = gr.Dropdown(label="Another session", choices=[], allow_custom_value=True,
+                                        elem_id="other-session")
+                    end = gr.Button("End that session")
         save.click(save_notes, inputs=notes, outputs=status, api_name="save_notes")
         export.click(export_notes, inputs=notes, outputs=exported, api_name="export_notes")
         logout.click(None, js=LOGOUT_JS)
+        change.click(change_password, inputs=[current, new, confirm],
+                     outputs=[change_status, current, new, confirm], api_name="change_password")
+        end.click(end_session, inputs=other, outputs=[sessions, other], api_name="end_session")
+        demo.load(list_sessions, outputs=[sessions, other], api_name="list_sessions")
         demo.load(load_notes, outputs=[notes, save, status], api_name="load_notes")
         demo.load(whoami, outputs=who, api_name="whoami")
     return demo

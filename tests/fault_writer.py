@@ -1,0 +1,44 @@
+"""A process that writes to the store as fast as it can, until it is killed.
+
+Each user value is a JSON record that carries a checksum of its own payload,
+so a reader can tell a wholly written record from a torn one. Prints "writing"
+once it has done its first write, so the killer knows the loop is under way.
+
+    python tests/fault_writer.py STORE_PATH SEED
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import sys
+from pathlib import Path
+
+from desktop_app.db import Database
+from desktop_app.sessions import SqliteSessionStore
+
+
+def record(rng: random.Random, n: int) -> dict:
+    payload = "".join(rng.choice("abcdefghij") for _ in range(rng.randint(10, 20_000)))
+    return {"n": n, "payload": payload, "sha": hashlib.sha256(payload.encode()).hexdigest()}
+
+
+def main() -> None:
+    path, seed = Path(sys.argv[1]), int(sys.argv[2])
+    rng = random.Random(seed)
+    store = SqliteSessionStore(Database(path), idle_seconds=3600, max_seconds=86400)
+    n = 0
+    while True:
+        n += 1
+        user = f"user{rng.randint(0, 9)}"
+        store.set_user_value(user, f"key{rng.randint(0, 4)}", record(rng, n))
+        token, _ = store.create(user, {"n": n})
+        store.update_data(token, {"m": n})
+        if rng.random() < 0.3:
+            store.delete_user(f"user{rng.randint(0, 9)}")
+        if n == 1:
+            print("writing", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -25,6 +25,15 @@ SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
 ]
+# For responses that set no policy of their own (Gradio's): everything from our
+# own origin only, so the page cannot fetch from or send to the internet, nor be
+# framed. Gradio's front end needs inline scripts and styles and eval.
+DEFAULT_CSP = (
+    b"default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
+    b"style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; media-src 'self' data: blob:; "
+    b"font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; "
+    b"frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
 
 
 def allowed_hosts(port: int) -> frozenset[str]:
@@ -58,7 +67,10 @@ class GuardMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+                headers = list(message.get("headers", [])) + SECURITY_HEADERS
+                if not any(k.lower() == b"content-security-policy" for k, _ in headers):
+                    headers.append((b"content-security-policy", DEFAULT_CSP))
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -51,6 +51,9 @@ def test_first_run_notes_survive_restart_then_logout(browser, data_dir: Path, tm
     context = browser.new_context(accept_downloads=True)
     context.on("request", lambda req: hosts.add(urlsplit(req.url).hostname or req.url))
     page = context.new_page()
+    # Gradio must work under our Content-Security-Policy: the browser reports any violation here.
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
     page.set_default_timeout(30_000)
 
     app = AppProcess(data_dir)
@@ -123,3 +126,4 @@ def test_first_run_notes_survive_restart_then_logout(browser, data_dir: Path, tm
         context.close()
 
     assert hosts == {"127.0.0.1"}, f"the pages fetched from elsewhere: {hosts}"
+    assert violations == [], violations

@@ -148,6 +148,11 @@ def test_security_headers(live_with_user: LiveServer) -> None:
         assert page.headers["x-content-type-options"] == "nosniff"
         assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
         assert "http" not in page.text.split("<body>")[0], "the login page loads something remote"
+        sign_in(client, "alice")
+        gradio = client.get("/gradio/")
+        csp = gradio.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in csp and "connect-src 'self'" in csp and "default-src 'self'" in csp
+        assert gradio.headers["x-frame-options"] == "DENY"
 
 
 def call_event(client: httpx.Client, api_name: str, data: list) -> list:

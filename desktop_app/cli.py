@@ -150,9 +150,9 @@ def run_app(settings: Settings) -> int:
 
         reason = window.unavailable_reason()
         if reason is None:
-            from desktop_app.desktop import run_desktop
+            from desktop_app.desktop import exit_now, run_desktop
 
-            return run_desktop(settings, t0)
+            exit_now(run_desktop(settings, t0))
         print(f"{APP_SLUG}: {reason}; serving without a window instead.", file=sys.stderr)
     return serve_headless(settings, t0)
 

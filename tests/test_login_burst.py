@@ -1,0 +1,46 @@
+"""A burst of concurrent logins cannot exhaust memory: at most two argon2
+hashes (64 MiB each) run at once, however many requests arrive."""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+
+from tests.helpers import PASSWORD, AppProcess, launched_client, run_cli, sign_in
+
+BURST = 16
+
+
+def peak_rss_mib(pid: int) -> float:
+    text = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmHWM:\s+(\d+) kB", text).group(1)) / 1024  # type: ignore[union-attr]
+
+
+def test_concurrent_logins_are_capped(data_dir: Path) -> None:
+    run_cli("users", "add", "alice", "--password-stdin", "--data-dir", str(data_dir), input=PASSWORD + "\n")
+    app = AppProcess(data_dir)
+    try:
+        launch = app.wait_ready()
+        with launched_client(launch) as client:  # one real login first: warm, and a baseline
+            assert sign_in(client, "alice").status_code == 303
+            client.get("/gradio/")  # let Gradio finish loading, so its memory is in the baseline
+        before = peak_rss_mib(app.proc.pid)
+        statuses: list[int] = []
+
+        def attempt(i: int) -> None:
+            with launched_client(launch) as c:
+                statuses.append(sign_in(c, f"nobody{i}", "wrong password").status_code)
+
+        threads = [threading.Thread(target=attempt, args=(i,)) for i in range(BURST)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        grew = peak_rss_mib(app.proc.pid) - before
+        assert statuses == [401] * BURST
+        # Uncapped, 16 hashes at once would need ~1 GiB; two at a time fit in ~130 MiB.
+        assert grew < 200, f"peak memory grew by {grew:.0f} MiB during {BURST} concurrent logins"
+        print(f"{BURST} concurrent logins: peak RSS grew by {grew:.0f} MiB")
+    finally:
+        app.kill()

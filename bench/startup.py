@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -34,8 +35,10 @@ def one_run(data_dir: Path) -> tuple[float, float, float]:
     try:
         line = proc.stdout.readline()  # type: ignore[union-attr]
         ready = time.perf_counter() - t0
-        url = line.split()[1].rstrip("/")
-        with httpx.Client(base_url=url, timeout=30) as client:
+        launch = line.split()[1]  # carries this launch's token
+        parts = urlsplit(launch)
+        with httpx.Client(base_url=f"{parts.scheme}://{parts.netloc}", timeout=30) as client:
+            client.get(launch)  # swaps the token for its cookie, as the window does
             while client.get("/login").status_code != 200:
                 time.sleep(0.005)
             login = time.perf_counter() - t0

@@ -67,21 +67,23 @@ def login_to_ui(data_dir: Path, runs: int) -> list[float]:
 
     proc = subprocess.Popen([sys.executable, "-m", "desktop_app", "--headless", "--data-dir", str(data_dir)],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    url = proc.stdout.readline().split()[1]  # type: ignore[union-attr]
+    launch = proc.stdout.readline().split()[1]  # type: ignore[union-attr]
+    url = launch.split("_launch")[0]
     times = []
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=shutil.which("chromium"),
                                         args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
             page = browser.new_page()
-            page.goto(url + "gradio/")  # let Gradio finish building once; not counted
+            page.goto(launch)  # this launch's token, then Gradio built once; not counted
             page.fill("#username", "bench")
             page.fill("#password", PASSWORD)
             page.click("button[type=submit]")
             page.wait_for_selector("#notes-box textarea:not([disabled])", timeout=60_000)
             for _ in range(runs):
                 page.context.clear_cookies()
-                page.goto(url + "login")
+                page.goto(launch)  # a fresh browser: the token first, then the login page
+                page.wait_for_selector("#username")
                 page.fill("#username", "bench")
                 page.fill("#password", PASSWORD)
                 t0 = time.perf_counter()

@@ -37,7 +37,7 @@ def launched_client(launch: str) -> Iterator[httpx.Client]:
     parts = urlsplit(launch)
     with httpx.Client(base_url=f"{parts.scheme}://{parts.netloc}", timeout=30) as client:
         r = client.get(launch)
-        assert r.status_code == 303 and r.headers["location"] == "/", (r.status_code, r.text)
+        assert r.status_code == 303 and r.headers["location"] == "/login", (r.status_code, r.text)
         yield client
 
 

@@ -50,15 +50,18 @@ def test_headless_serves_and_stops_cleanly_on_sigterm_and_sigint(data_dir: Path)
     run_cli("users", "add", "alice", "--password-stdin", "--data-dir", str(data_dir), input=PASSWORD + "\n")
     for sig in (signal.SIGTERM, signal.SIGINT):
         app = AppProcess(data_dir)
-        launch = app.wait_ready()
-        assert launch.startswith("http://127.0.0.1:") and "/_launch?token=" in launch
-        assert httpx.get(app.url + "/login").status_code == 403  # not without this launch's token
-        with launched_client(launch) as client:
-            assert client.get("/login").status_code == 200
-            assert sign_in(client, "alice").status_code == 303
-            assert client.get("/gradio/").status_code == 200
-        assert app.stop(sig) == 0, app.stderr()
-        assert "Traceback" not in app.stderr()
+        try:
+            launch = app.wait_ready()
+            assert launch.startswith("http://127.0.0.1:") and "/_launch?token=" in launch
+            assert httpx.get(app.url + "/login").status_code == 403  # not without this launch's token
+            with launched_client(launch) as client:
+                assert client.get("/login").status_code == 200
+                assert sign_in(client, "alice").status_code == 303
+                assert client.get("/gradio/").status_code == 200
+            assert app.stop(sig) == 0, app.stderr()
+            assert "Traceback" not in app.stderr()
+        finally:
+            app.kill()  # a failed assertion must not leave a server running
 
 
 def test_busy_port_is_one_clear_line(data_dir: Path) -> None:

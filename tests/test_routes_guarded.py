@@ -96,3 +96,34 @@ def test_file_route_does_not_serve_the_store(live_with_user: LiveServer) -> None
             r = client.get(path)
             assert r.status_code in (403, 404), (path, r.status_code)
             assert b"SQLite format" not in r.content and b"root:" not in r.content and b"secret" not in r.content
+
+
+def test_uploads_over_the_limit_get_413(data_dir) -> None:  # type: ignore[no-untyped-def]
+    from tests.helpers import PASSWORD, make_settings
+
+    live = LiveServer(make_settings(data_dir, max_upload="1kb"))
+    try:
+        live.services.accounts.create("alice", PASSWORD)
+        with live.client() as client:
+            sign_in(client, "alice")
+            assert client.get("/gradio/").status_code == 200  # Gradio built
+            small = client.post("/gradio/gradio_api/upload", files={"files": ("a.txt", b"x" * 500, "text/plain")})
+            assert small.status_code == 200
+            big = client.post("/gradio/gradio_api/upload", files={"files": ("b.txt", b"x" * 4096, "text/plain")})
+            assert big.status_code == 413
+    finally:
+        live.close()
+
+
+def test_cross_origin_upload_leaves_no_file(live_with_user: LiveServer) -> None:
+    temp = live_with_user.settings.dirs.gradio_temp
+    with live_with_user.client() as client:
+        sign_in(client, "alice")
+        assert client.get("/gradio/").status_code == 200
+        before = sorted(str(p) for p in temp.rglob("*"))
+        r = client.post("/gradio/gradio_api/upload", files={"files": ("evil.txt", b"planted", "text/plain")},
+                        headers={"origin": "http://127.0.0.1:1"})
+        assert r.status_code == 403
+        after = sorted(str(p) for p in temp.rglob("*"))
+    assert after == before
+    assert not any(b"planted" in p.read_bytes() for p in temp.rglob("*") if p.is_file())

@@ -68,7 +68,6 @@ def login_to_ui(data_dir: Path, runs: int) -> list[float]:
     proc = subprocess.Popen([sys.executable, "-m", "desktop_app", "--headless", "--data-dir", str(data_dir)],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     launch = proc.stdout.readline().split()[1]  # type: ignore[union-attr]
-    url = launch.split("_launch")[0]
     times = []
     try:
         with sync_playwright() as p:

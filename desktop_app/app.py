@@ -106,7 +106,7 @@ def create_app(
             return token, False
         return secrets.token_urlsafe(32), True
 
-    def html(request: Request, body: str, status: int = 200, csrf: tuple[str, bool] | None = None) -> HTMLResponse:
+    def html(body: str, status: int = 200, csrf: tuple[str, bool] | None = None) -> HTMLResponse:
         response = HTMLResponse(body, status_code=status, headers=_PAGE_HEADERS)
         if csrf and csrf[1]:
             response.set_cookie(CSRF_COOKIE, csrf[0], path="/", httponly=True, samesite="strict")
@@ -141,7 +141,7 @@ def create_app(
         if ctx and ctx.username:
             return RedirectResponse(safe_next(next), status_code=303)
         csrf = csrf_for(request)
-        return html(request, pages.login_page(csrf=csrf[0], next_url=safe_next(next)), csrf=csrf)
+        return html(pages.login_page(csrf=csrf[0], next_url=safe_next(next)), csrf=csrf)
 
     async def login_submit(request: Request) -> Response:
         form = await request.form()
@@ -152,7 +152,7 @@ def create_app(
         if not csrf_ok(request, form.get("csrf")):
             page = pages.login_page(csrf=csrf[0], next_url=target, username=username,
                                     error="This form has expired. Please sign in again.")
-            return html(request, page, 400, csrf)
+            return html(page, 400, csrf)
         result = await run_in_threadpool_limited(login_limiter, accounts.authenticate, username, password)
         if result.status is LoginStatus.OK:
             return start_session(request, result.username, target, form.get("remember") == "1")
@@ -162,7 +162,7 @@ def create_app(
             # One message for unknown names and wrong passwords alike.
             error, status = ("Wrong username or password.", 401)
         page = pages.login_page(csrf=csrf[0], next_url=target, username=username, error=error)
-        response = html(request, page, status, csrf)
+        response = html(page, status, csrf)
         if status == 429:
             response.headers["Retry-After"] = str(result.retry_after)
         return response
@@ -171,7 +171,7 @@ def create_app(
         if accounts.count() > 0:
             return RedirectResponse("/login", status_code=303)
         csrf = csrf_for(request)
-        return html(request, pages.setup_page(csrf=csrf[0]), csrf=csrf)
+        return html(pages.setup_page(csrf=csrf[0]), csrf=csrf)
 
     async def setup_submit(request: Request) -> Response:
         if accounts.count() > 0:
@@ -194,7 +194,7 @@ def create_app(
                 error = exc.message
             else:
                 return start_session(request, name, HOME, form.get("remember") == "1")
-        return html(request, pages.setup_page(csrf=csrf[0], username=username, error=error), 400, csrf)
+        return html(pages.setup_page(csrf=csrf[0], username=username, error=error), 400, csrf)
 
     async def logout(request: Request) -> Response:
         token = cookie_value(request.scope, SESSION_COOKIE)

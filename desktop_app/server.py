@@ -103,9 +103,6 @@ class ServerThread:
     def alive(self) -> bool:
         return self._thread.is_alive()
 
-    def join(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
-
     def stop(self, timeout: float = 10.0) -> None:
         self._server.should_exit = True
         self._thread.join(timeout)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -25,3 +25,20 @@ def live(data_dir: Path) -> Iterator[LiveServer]:
 def live_with_user(live: LiveServer) -> LiveServer:
     live.services.accounts.create("alice", PASSWORD)
     return live
+
+
+@pytest.fixture
+def live_with(data_dir: Path) -> Iterator[Callable[..., LiveServer]]:
+    """Like live_with_user, with settings flags (and LiveServer options) of the test's choosing:
+    `live_with(max_upload="1kb")`, `live_with(with_ui=False, launch_token="...")`."""
+    servers: list[LiveServer] = []
+
+    def start(*, with_ui: bool = True, launch_token: str | None = None, **flags: object) -> LiveServer:
+        server = LiveServer(make_settings(data_dir, **flags), with_ui=with_ui, launch_token=launch_token)
+        servers.append(server)
+        server.services.accounts.create("alice", PASSWORD)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()

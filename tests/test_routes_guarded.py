@@ -98,21 +98,15 @@ def test_file_route_does_not_serve_the_store(live_with_user: LiveServer) -> None
             assert b"SQLite format" not in r.content and b"root:" not in r.content and b"secret" not in r.content
 
 
-def test_uploads_over_the_limit_get_413(data_dir) -> None:  # type: ignore[no-untyped-def]
-    from tests.helpers import PASSWORD, make_settings
-
-    live = LiveServer(make_settings(data_dir, max_upload="1kb"))
-    try:
-        live.services.accounts.create("alice", PASSWORD)
-        with live.client() as client:
-            sign_in(client, "alice")
-            assert client.get("/gradio/").status_code == 200  # Gradio built
-            small = client.post("/gradio/gradio_api/upload", files={"files": ("a.txt", b"x" * 500, "text/plain")})
-            assert small.status_code == 200
-            big = client.post("/gradio/gradio_api/upload", files={"files": ("b.txt", b"x" * 4096, "text/plain")})
-            assert big.status_code == 413
-    finally:
-        live.close()
+def test_uploads_over_the_limit_get_413(live_with) -> None:  # type: ignore[no-untyped-def]
+    live = live_with(max_upload="1kb")
+    with live.client() as client:
+        sign_in(client, "alice")
+        assert client.get("/gradio/").status_code == 200  # Gradio built
+        small = client.post("/gradio/gradio_api/upload", files={"files": ("a.txt", b"x" * 500, "text/plain")})
+        assert small.status_code == 200
+        big = client.post("/gradio/gradio_api/upload", files={"files": ("b.txt", b"x" * 4096, "text/plain")})
+        assert big.status_code == 413
 
 
 def test_cross_origin_upload_leaves_no_file(live_with_user: LiveServer) -> None:

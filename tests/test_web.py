@@ -181,36 +181,24 @@ def test_gradio_event_reaches_the_users_own_data(live_with_user: LiveServer) -> 
         assert call_event(bob, "whoami", [])[0] == "Signed in as **bob**."
 
 
-def test_requests_before_gradio_is_built_wait_and_then_events_work(data_dir) -> None:  # type: ignore[no-untyped-def]
-    from tests.helpers import make_settings
-
-    live = LiveServer(make_settings(data_dir, ui="tests.slow_ui:build"))
-    try:
-        live.services.accounts.create("alice", PASSWORD)
-        with live.client() as client:
-            assert sign_in(client, "alice").status_code == 303  # the login path never waits for Gradio
-            assert live.loader is not None and not live.loader.done
-            page = client.get("/gradio/")
-            assert page.status_code == 200 and live.loader.done
-            assert call_event(client, "save_notes", ["late mount"])[0].startswith("Saved")
-            assert call_event(client, "load_notes", [])[0]["value"] == "late mount"
-    finally:
-        live.close()
+def test_requests_before_gradio_is_built_wait_and_then_events_work(live_with) -> None:  # type: ignore[no-untyped-def]
+    live = live_with(ui="tests.slow_ui:build")
+    with live.client() as client:
+        assert sign_in(client, "alice").status_code == 303  # the login path never waits for Gradio
+        assert live.loader is not None and not live.loader.done
+        page = client.get("/gradio/")
+        assert page.status_code == 200 and live.loader.done
+        assert call_event(client, "save_notes", ["late mount"])[0].startswith("Saved")
+        assert call_event(client, "load_notes", [])[0]["value"] == "late mount"
 
 
-def test_a_ui_that_fails_to_build_gives_a_clear_503(data_dir) -> None:  # type: ignore[no-untyped-def]
-    from tests.helpers import make_settings
-
-    live = LiveServer(make_settings(data_dir, ui="os:getcwd"))
-    try:
-        live.services.accounts.create("alice", PASSWORD)
-        with live.client() as client:
-            sign_in(client, "alice")
-            r = client.get("/gradio/")
-            assert r.status_code == 503 and "not a gradio.Blocks" in r.text and "Traceback" not in r.text
-            assert client.get("/login").status_code in (200, 303)  # the shell itself keeps working
-    finally:
-        live.close()
+def test_a_ui_that_fails_to_build_gives_a_clear_503(live_with) -> None:  # type: ignore[no-untyped-def]
+    live = live_with(ui="os:getcwd")
+    with live.client() as client:
+        sign_in(client, "alice")
+        r = client.get("/gradio/")
+        assert r.status_code == 503 and "not a gradio.Blocks" in r.text and "Traceback" not in r.text
+        assert client.get("/login").status_code in (200, 303)  # the shell itself keeps working
 
 
 def test_keep_me_signed_in_decides_the_cookie_lifetime(live_with_user: LiveServer) -> None:
@@ -230,33 +218,29 @@ def test_instance_route_needs_the_instance_token(live_with_user: LiveServer) -> 
         assert client.post("/_instance/show", headers={"X-Desktop-App-Instance": "guess"}).status_code == 403
 
 
-def test_launch_token_keeps_strangers_from_every_page(data_dir) -> None:  # type: ignore[no-untyped-def]
+def test_launch_token_keeps_strangers_from_every_page(live_with) -> None:  # type: ignore[no-untyped-def]
     from desktop_app.launch import LAUNCH_COOKIE
-    from tests.helpers import launched_client, make_settings
+    from tests.helpers import launched_client
 
     token = "t" * 43
-    live = LiveServer(make_settings(data_dir), with_ui=False, launch_token=token)
-    try:
-        live.services.accounts.create("alice", PASSWORD)
-        with live.client() as stranger:
-            for path in ("/", "/login", "/setup", "/static/app.css", "/gradio/"):
-                r = stranger.get(path)
-                assert r.status_code == 403 and "password" not in r.text.lower(), path
-            assert stranger.post("/login", data={"username": "alice", "password": PASSWORD}).status_code == 403
-            assert stranger.get("/_launch?token=" + "x" * 43).status_code == 403
-            assert stranger.get("/_launch").status_code == 403
-            assert stranger.get("/healthz").status_code == 200
-        with live.client(cookies={LAUNCH_COOKIE: "guessed"}) as guesser:
-            assert guesser.get("/login").status_code == 403
-        with launched_client(f"{live.url}/_launch?token={token}") as client:
-            cookie = client.cookies[LAUNCH_COOKIE]
-            assert cookie == token
-            page = client.get("/login")
-            assert page.status_code == 200 and "Sign in" in page.text
-            assert sign_in(client, "alice").status_code == 303
-            assert client.get("/_launch").status_code == 303  # a reload after the exchange is fine
-    finally:
-        live.close()
+    live = live_with(with_ui=False, launch_token=token)
+    with live.client() as stranger:
+        for path in ("/", "/login", "/setup", "/static/app.css", "/gradio/"):
+            r = stranger.get(path)
+            assert r.status_code == 403 and "password" not in r.text.lower(), path
+        assert stranger.post("/login", data={"username": "alice", "password": PASSWORD}).status_code == 403
+        assert stranger.get("/_launch?token=" + "x" * 43).status_code == 403
+        assert stranger.get("/_launch").status_code == 403
+        assert stranger.get("/healthz").status_code == 200
+    with live.client(cookies={LAUNCH_COOKIE: "guessed"}) as guesser:
+        assert guesser.get("/login").status_code == 403
+    with launched_client(f"{live.url}/_launch?token={token}") as client:
+        cookie = client.cookies[LAUNCH_COOKIE]
+        assert cookie == token
+        page = client.get("/login")
+        assert page.status_code == 200 and "Sign in" in page.text
+        assert sign_in(client, "alice").status_code == 303
+        assert client.get("/_launch").status_code == 303  # a reload after the exchange is fine
 
 
 def test_password_change_in_the_ui_ends_the_other_sessions(live_with_user: LiveServer) -> None:

@@ -1,4 +1,12 @@
-from desktop_app.cli import main
+"""`python -m desktop_app`, and the frozen executable's entry point (app.spec)."""
 
 if __name__ == "__main__":
+    # First, before anything else runs: in a frozen app a multiprocessing child
+    # is this same executable, and without this it would start the whole app again.
+    import multiprocessing
+
+    multiprocessing.freeze_support()
+
+    from desktop_app.cli import main
+
     raise SystemExit(main())

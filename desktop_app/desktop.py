@@ -56,8 +56,9 @@ def exit_now(code: int) -> NoReturn:
     (seen here about 1 launch in 10 when closed within a second of start).
     """
     logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:  # None in a windowed (no console) Windows build
+            stream.flush()
     os._exit(code)
 
 

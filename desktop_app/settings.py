@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from desktop_app.errors import UserError
+from desktop_app.identity import UI_FACTORY as DEFAULT_UI
 from desktop_app.paths import AppDirs, resolve_dirs
 
-DEFAULT_UI = "desktop_app.ui.demo:build"
 ENV_PREFIX = "DESKTOP_APP_"
 
 # name -> (environment variable, parser). The CLI flag for each is documented in cli.py.

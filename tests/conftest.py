@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import PASSWORD, LiveServer, make_settings
+from tests.helpers import PASSWORD, LiveServer, make_settings, run_cli
+from tests.xdisplay import VirtualDisplay
 
 
 @pytest.fixture
@@ -42,3 +43,19 @@ def live_with(data_dir: Path) -> Iterator[Callable[..., LiveServer]]:
     yield start
     for server in servers:
         server.close()
+
+
+@pytest.fixture(scope="module")
+def xdisplay() -> Iterator[VirtualDisplay]:
+    """A virtual X display (Xvfb) for window tests, shared by one module's tests."""
+    display = VirtualDisplay()
+    yield display
+    display.close()
+
+
+@pytest.fixture
+def account(data_dir: Path) -> Path:
+    """A data dir with the account alice, made through the CLI."""
+    r = run_cli("users", "add", "alice", "--password-stdin", "--data-dir", str(data_dir), input=PASSWORD + "\n")
+    assert r.returncode == 0, r.stderr
+    return data_dir

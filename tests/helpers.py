@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -24,6 +24,8 @@ from desktop_app.services import Services, open_services
 from desktop_app.settings import Settings
 
 PASSWORD = "correct horse battery"
+# How tests start the app as a user would; the packaging tests pass the frozen executable instead.
+APP_COMMAND = (sys.executable, "-m", "desktop_app")
 
 
 def make_settings(data_dir: Path, **flags: object) -> Settings:
@@ -83,12 +85,13 @@ def sign_in(client: httpx.Client, username: str, password: str = PASSWORD) -> ht
 class AppProcess:
     """`python -m desktop_app --headless` as a child process, as a user runs it."""
 
-    def __init__(self, data_dir: Path, *args: str, env: dict[str, str] | None = None) -> None:
+    def __init__(self, data_dir: Path, *args: str, env: dict[str, str] | None = None,
+                 command: Sequence[str] = APP_COMMAND) -> None:
         self.data_dir = data_dir
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("DESKTOP_APP_")}
         full_env.update(env or {})
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "desktop_app", "--headless", "--data-dir", str(data_dir), *args],
+            [*command, "--headless", "--data-dir", str(data_dir), *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env,
         )
         self.launch: str | None = None  # the READY line's URL, with this launch's token
@@ -141,9 +144,10 @@ class AppProcess:
         return self._stderr
 
 
-def run_cli(*args: str, input: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str, input: str | None = None, timeout: float = 60,
+            command: Sequence[str] = APP_COMMAND) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DESKTOP_APP_")}
     return subprocess.run(
-        [sys.executable, "-m", "desktop_app", *args],
+        [*command, *args],
         input=input, capture_output=True, text=True, timeout=timeout, env=env,
     )

@@ -5,19 +5,18 @@ process exits 0 and leaves nothing behind. Also: a second launch, kill -9,
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import PASSWORD, launched_client, run_cli, sign_in
+from tests.helpers import launched_client, sign_in
+from tests.windowed import alive, launched
 from tests.xdisplay import (
     VirtualDisplay,
     app_ui_shown,
@@ -29,110 +28,6 @@ from tests.xdisplay import (
 )
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="Xvfb tests run on Linux")
-
-
-@pytest.fixture(scope="module")
-def xdisplay() -> Iterator[VirtualDisplay]:
-    display = VirtualDisplay()
-    yield display
-    display.close()
-
-
-@pytest.fixture
-def account(data_dir: Path) -> Path:
-    r = run_cli("users", "add", "alice", "--password-stdin", "--data-dir", str(data_dir), input=PASSWORD + "\n")
-    assert r.returncode == 0, r.stderr
-    return data_dir
-
-
-class WindowApp:
-    """`python -m desktop_app` (no --headless) on the virtual display."""
-
-    def __init__(self, xdisplay: VirtualDisplay, data_dir: Path) -> None:
-        self.x = xdisplay
-        self.data_dir = data_dir
-        env = {k: v for k, v in xdisplay.env().items() if not k.startswith("DESKTOP_APP_")}
-        self.proc = subprocess.Popen([sys.executable, "-m", "desktop_app", "--data-dir", str(data_dir)],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        self.window = xdisplay.find_window(self.proc.pid)
-        self.children: set[int] = set()
-
-    def wait_ready(self) -> str:
-        """The launch URL the window opened (with its token)."""
-        line = self.proc.stdout.readline()  # type: ignore[union-attr]
-        assert line.startswith("READY "), self.finish()
-        return line.split()[1]
-
-    def note_children(self) -> None:
-        self.children |= descendants(self.proc.pid)
-
-    def sign_in(self, remember: bool = False) -> None:
-        self.x.wait_for(login_page_shown)
-        self.note_children()
-        self.x.type_text(self.window, "alice")
-        self.x.key("Tab")
-        self.x.type_text(self.window, PASSWORD)
-        if remember:
-            self.x.key("Tab", "space")
-        self.x.key("Return")
-
-    def close(self, timeout: float = 30) -> int:
-        self.note_children()
-        self.x.close_window(self.window)  # once, like one click on the close button
-        return self.wait_exit(timeout)
-
-    def wait_exit(self, timeout: float = 30) -> int:
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            # Say where it stuck: the end of the app's own log.
-            log = self.data_dir / "logs" / "desktop-app.log"
-            tail = "\n".join(log.read_text().splitlines()[-15:]) if log.exists() else "(no log)"
-            raise AssertionError(f"the app did not exit within {timeout} s; its log ends:\n{tail}") from None
-
-    def finish(self) -> str:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-        out = self.proc.stderr.read()  # type: ignore[union-attr]
-        self.proc.stdout.close()  # type: ignore[union-attr]
-        self.proc.stderr.close()  # type: ignore[union-attr]
-        return out
-
-
-@contextlib.contextmanager
-def launched(xdisplay: VirtualDisplay, data_dir: Path) -> Iterator[WindowApp]:
-    """The app in a window, killed if a test fails half-way; never a traceback on stderr."""
-    app = WindowApp(xdisplay, data_dir)
-    try:
-        yield app
-    finally:
-        assert "Traceback" not in app.finish()
-
-
-def descendants(pid: int) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry))
-    found, stack = set(), [pid]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            found.add(child)
-            stack.append(child)
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"  # a zombie has exited; only its exit status is left
 
 
 def sessions_of(data_dir: Path, user: str) -> int:

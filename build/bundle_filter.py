@@ -24,8 +24,10 @@ EXCLUDED_MODULES = [
 # PyInstaller's runtime hooks for the gi hooks' copies: they point GTK,
 # GIO and gdk-pixbuf at files we leave out, away from the system's.
 _GTK_RUNTIME_HOOKS = {"pyi_rth_gi", "pyi_rth_gtk", "pyi_rth_glib", "pyi_rth_gio", "pyi_rth_gdkpixbuf"}
-# Data the gi hooks collect from the build machine: typelibs, GIO modules,
-# pixbuf loaders, icon themes, translations, fontconfig and GSettings files.
+# Where the gi hooks put what they collect from the build machine: typelibs,
+# GIO modules, pixbuf loaders, icon themes, translations, fontconfig files and
+# GSettings schemas (compiled into a temp dir first). No Python package puts
+# data at these top-level names.
 _GTK_DATA_PREFIXES = ("gi_typelibs/", "gio_modules/", "lib/gdk-pixbuf/", "share/", "etc/")
 _SYSTEM_LIB_DIRS = ("/usr/lib", "/lib", "/usr/lib64", "/lib64", "/usr/local/lib")
 
@@ -44,17 +46,11 @@ def apply(analysis) -> None:  # type: ignore[no-untyped-def]
       or newer copy of libglib, libstdc++ or libffi from the build machine;
     - OpenSSL, SQLite and WebKit get the distribution's security updates.
     build/linux/make_deb turns what the bundle then needs from the system into
-    the package's Depends (ldd + dpkg -S), so nothing is left to chance.
+    the package's Depends (dpkg-shlibdeps), so nothing is left to chance.
     """
     if not sys.platform.startswith("linux"):
         return
     analysis.binaries = [entry for entry in analysis.binaries if not _is_system_library(entry[1])]
-    analysis.datas = [
-        entry for entry in analysis.datas
-        if not (entry[0].startswith(_GTK_DATA_PREFIXES) and _is_system_library_or_share(entry[1]))
-    ]
+    analysis.datas = [entry for entry in analysis.datas if not entry[0].startswith(_GTK_DATA_PREFIXES)]
     analysis.scripts = [entry for entry in analysis.scripts if entry[0] not in _GTK_RUNTIME_HOOKS]
 
-
-def _is_system_library_or_share(source: str) -> bool:
-    return source.startswith(_SYSTEM_LIB_DIRS + ("/usr/share", "/etc"))

@@ -1,0 +1,179 @@
+"""The shipped app: build the PyInstaller bundle from this checkout (app.spec via
+build/bundle), then use the frozen executable as a person would: headless over
+HTTP, in its window under Xvfb, with no route to the outside; then build the
+.deb, install it with dpkg, run the installed command, and remove it.
+
+The bundle is built once per test session (~50 s here), the .deb once (~50 s).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from desktop_app.identity import APP_SLUG, BUNDLE_ID
+from tests.exercise import exercise
+from tests.helpers import run_cli
+from tests.windowed import alive, launched
+from tests.xdisplay import VirtualDisplay, app_ui_shown
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the Linux bundle and .deb are built on Linux")
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _run(cmd: list[str], timeout: float, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kwargs)  # type: ignore[call-overload]
+
+
+@pytest.fixture(scope="session")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh onedir bundle built from this checkout: DIST/<slug>/<slug>."""
+    out = tmp_path_factory.mktemp("dist")
+    env = {**os.environ, "PYTHON": sys.executable, "WORK": str(tmp_path_factory.mktemp("pyinstaller-work"))}
+    r = _run(["bash", str(ROOT / "build" / "bundle"), str(out)], timeout=1200, env=env)
+    assert r.returncode == 0, f"build/bundle failed:\n{r.stdout[-3000:]}\n{r.stderr[-5000:]}"
+    return out
+
+
+@pytest.fixture(scope="session")
+def frozen(dist: Path) -> list[str]:
+    exe = dist / APP_SLUG / APP_SLUG
+    assert os.access(exe, os.X_OK), f"no executable at {exe}"
+    return [str(exe)]
+
+
+def test_frozen_app_end_to_end(frozen: list[str], data_dir: Path) -> None:
+    r = run_cli("--version", command=frozen)
+    assert r.returncode == 0 and r.stdout.startswith(f"{APP_SLUG} "), r.stderr
+    exercise(frozen, data_dir)
+    # Its errors are one line too, never a traceback.
+    r = run_cli("--headless", "--port", "70000", "--data-dir", str(data_dir), command=frozen)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "--port must be a port number" in r.stderr
+
+
+def test_bundle_leaves_out_what_the_system_provides(dist: Path) -> None:
+    internal = dist / APP_SLUG / "_internal"
+    names = {p.name for p in internal.iterdir()}
+    # The GTK stack and the distribution's C libraries come from the system (see build/bundle_filter.py).
+    for unwanted in ("libgtk-3.so.0", "libglib-2.0.so.0", "libstdc++.so.6", "libssl.so.3", "gi_typelibs", "share"):
+        assert unwanted not in names, f"{unwanted} was bundled"
+    assert (internal / "gi").is_dir(), "PyGObject itself must be bundled for the window"
+    assert (internal / "gradio" / "templates" / "frontend" / "index.html").is_file()
+    assert not (internal / "gradio" / "templates" / "node").exists()
+
+
+# -- no network ---------------------------------------------------------------
+ADDRESS = re.compile(r'inet_addr\("([^"]+)"\)|inet_pton\(AF_INET6?, "([^"]+)"')
+
+
+def outbound_attempts(strace_log: str) -> list[str]:
+    """Every traced connect/send line aimed at an address outside loopback."""
+    found = []
+    for line in strace_log.splitlines():
+        for match in ADDRESS.finditer(line):
+            address = ipaddress.ip_address(match.group(1) or match.group(2))
+            mapped = getattr(address, "ipv4_mapped", None)
+            if not (address.is_loopback or (mapped is not None and mapped.is_loopback)):
+                found.append(line.strip())
+    return found
+
+
+def in_offline_namespace(command: str, strace_log: Path) -> subprocess.CompletedProcess[str]:
+    """Run `command` (and all it starts) under strace in a new network namespace
+    that has only loopback: nothing can leave this machine, and every attempt
+    is still recorded."""
+    if shutil.which("unshare") is None or shutil.which("strace") is None or shutil.which("ip") is None:
+        pytest.fail("needs unshare, ip and strace: apt-get install util-linux iproute2 strace")
+    script = (f"ip link set lo up && exec strace -f -qq -e trace=connect,sendto,sendmsg,sendmmsg "
+              f"-o {strace_log} {command}")
+    return _run(["unshare", "--map-root-user", "--net", "--", "sh", "-c", script], timeout=600, cwd=ROOT)
+
+
+def test_frozen_app_works_offline_and_connects_nowhere(frozen: list[str], data_dir: Path, tmp_path: Path) -> None:
+    log = tmp_path / "strace.txt"
+    r = in_offline_namespace(f"{sys.executable} -m tests.exercise {frozen[0]} {data_dir}", log)
+    assert r.returncode == 0, f"the frozen app did not work offline:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
+    traced = log.read_text()
+    assert 'inet_addr("127.0.0.1")' in traced, "strace saw no loopback traffic: then it saw nothing"
+    assert outbound_attempts(traced) == []
+
+
+def test_the_offline_watch_sees_an_outbound_attempt(tmp_path: Path) -> None:
+    # The check above must be able to fail. 192.0.2.1 is a documentation address,
+    # and in the namespace there is no route to it: the attempt fails at once.
+    log = tmp_path / "strace.txt"
+    code = "import socket; socket.socket().connect_ex(('192.0.2.1', 80))"
+    r = in_offline_namespace(f"{sys.executable} -c \"{code}\"", log)
+    assert r.returncode == 0, r.stderr
+    attempts = outbound_attempts(log.read_text())
+    assert len(attempts) == 1 and "192.0.2.1" in attempts[0]
+
+
+# -- the window -----------------------------------------------------------------
+def test_frozen_app_in_its_window(frozen: list[str], xdisplay: VirtualDisplay, account: Path, tmp_path: Path) -> None:
+    with launched(xdisplay, account, command=frozen) as app:
+        app.wait_ready()
+        app.sign_in()
+        shot = xdisplay.wait_for(app_ui_shown)
+        shot.save(tmp_path / "frozen-signed-in.png")
+        assert app.close() == 0
+        assert app.children, "the webview started no helper process? then the next check proves nothing"
+        deadline = time.monotonic() + 10
+        while any(alive(p) for p in app.children) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not [p for p in app.children if alive(p)], "helper processes survived the window"
+
+
+# -- the .deb ---------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def deb(dist: Path) -> Path:
+    env = {**os.environ, "PYTHON": sys.executable}
+    r = _run(["bash", str(ROOT / "build" / "linux" / "make_deb"), str(dist)], timeout=1200, env=env)
+    assert r.returncode == 0, f"make_deb failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
+    (package,) = dist.glob(f"{APP_SLUG}_*.deb")
+    return package
+
+
+def _installed(package: str) -> bool:
+    r = _run(["dpkg-query", "-W", "-f=${Status}", package], timeout=60)
+    return r.returncode == 0 and "installed" in r.stdout.split()
+
+
+def test_deb_installs_runs_and_removes_cleanly(deb: Path, data_dir: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("installing a .deb needs root (CI runs as root)")
+    if _installed(APP_SLUG):
+        pytest.skip(f"{APP_SLUG} is already installed here; this test would replace it")
+    depends = _run(["dpkg-deb", "-f", str(deb), "Depends"], timeout=60).stdout
+    assert "gir1.2-webkit2-4.1" in depends and "libc6 (>=" in depends, depends
+
+    r = _run(["dpkg", "-i", str(deb)], timeout=600)
+    if r.returncode != 0:  # missing dependencies: let apt bring them, as a person's apt would
+        fix = _run(["apt-get", "install", "-f", "-y", "-q"], timeout=1200,
+                   env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        assert fix.returncode == 0, f"dpkg -i: {r.stderr}\napt-get -f: {fix.stderr}"
+    try:
+        assert _installed(APP_SLUG)
+        command = Path("/usr/bin") / APP_SLUG
+        assert command.resolve() == Path("/opt") / APP_SLUG / APP_SLUG
+        entry = Path("/usr/share/applications") / f"{BUNDLE_ID}.desktop"
+        assert f"Exec=/usr/bin/{APP_SLUG}" in entry.read_text()
+        assert (Path("/usr/share/icons/hicolor/512x512/apps") / f"{APP_SLUG}.png").is_file()
+        exercise([str(command)], data_dir)
+    finally:
+        removed = _run(["dpkg", "--purge", APP_SLUG], timeout=600)
+    assert removed.returncode == 0, removed.stderr
+    assert not _installed(APP_SLUG)
+    # Nothing of it is left: running it wrote nothing into /opt (all state is in the data dir).
+    for path in (Path("/opt") / APP_SLUG, Path("/usr/bin") / APP_SLUG, Path("/usr/share/applications") / f"{BUNDLE_ID}.desktop"):
+        assert not path.exists() and not path.is_symlink(), f"{path} is left after removal"
+    assert (data_dir / "desktop-app.sqlite3").is_file(), "removing the program must keep the user's data"

@@ -1,6 +1,7 @@
-"""Print the app's identity as shell assignments, for the installer scripts:
+"""Print the app's identity for the installer scripts, which are not Python:
 
-    eval "$(python build/identity.py)"    # APP_NAME, APP_SLUG, APP_VERSION, ...
+    eval "$(python build/identity.py)"          # shell: APP_NAME, APP_SLUG, APP_VERSION, ...
+    python build/identity.py --format iss > x   # Inno Setup: #define AppName "..." ...
 
 The values live in desktop_app/identity.py; this only translates them.
 """
@@ -14,7 +15,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def main() -> None:
+def main(argv: list[str]) -> None:
+    fmt = argv[argv.index("--format") + 1] if "--format" in argv else "shell"
+    if fmt not in ("shell", "iss"):
+        sys.exit(f"identity.py: --format must be shell or iss, not {fmt!r}")
     sys.path.insert(0, str(ROOT))
     from desktop_app import identity as i
 
@@ -25,8 +29,13 @@ def main() -> None:
         "APP_ICON": str(ROOT / "desktop_app" / i.ICON),
     }
     for key, value in values.items():
-        print(f"{key}={shlex.quote(value)}")
+        if fmt == "shell":
+            print(f"{key}={shlex.quote(value)}")
+        else:  # APP_NAME -> AppName; ISPP strings have no escapes, so refuse a quote
+            if '"' in value:
+                sys.exit(f"identity.py: {key} contains a double quote, which Inno Setup cannot take: {value!r}")
+            print(f'#define {"".join(w.capitalize() for w in key.lower().split("_"))} "{value}"')
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

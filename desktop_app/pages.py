@@ -24,6 +24,7 @@ _LAYOUT = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} · {app}</title>
 <link rel="stylesheet" href="/static/app.css">
+<link rel="icon" href="/static/icon.png">
 </head>
 <body>
 <main>

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_app import screens
-from desktop_app.identity import APP_NAME
+from desktop_app.identity import APP_NAME, ICON
 from desktop_app.paths import WEBVIEW_STORAGE, WINDOW_GEOMETRY
 from desktop_app.settings import Settings
 
@@ -157,6 +157,8 @@ class DesktopWindow:
             private_mode=False,
             storage_path=str(storage),
             debug=self.settings.debug,
+            # The taskbar / dock icon (GTK and Qt; Windows and macOS take the executable's).
+            icon=str(Path(__file__).parent / ICON),
         )
         save_geometry(self.geometry_path, self.geometry)
 

@@ -29,6 +29,10 @@ PASSWORD = "benchmark password"
 LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) .*page (\d+) loaded in the window")
 
 
+# How to start the app: `python -m desktop_app`, or --command (the frozen bundle, say).
+COMMAND = [sys.executable, "-m", "desktop_app"]
+
+
 def start_xvfb() -> tuple[subprocess.Popen, str]:
     r, w = os.pipe()
     proc = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
@@ -43,7 +47,7 @@ def window_run(data_dir: Path, display: str) -> tuple[float, float]:
     log.unlink(missing_ok=True)
     env = {**os.environ, "DISPLAY": display}
     t0 = time.time()
-    proc = subprocess.Popen([sys.executable, "-m", "desktop_app", "--data-dir", str(data_dir)],
+    proc = subprocess.Popen([*COMMAND, "--data-dir", str(data_dir)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     try:
         deadline = time.monotonic() + 60
@@ -65,7 +69,7 @@ def window_run(data_dir: Path, display: str) -> tuple[float, float]:
 def login_to_ui(data_dir: Path, runs: int) -> list[float]:
     from playwright.sync_api import sync_playwright
 
-    proc = subprocess.Popen([sys.executable, "-m", "desktop_app", "--headless", "--data-dir", str(data_dir)],
+    proc = subprocess.Popen([*COMMAND, "--headless", "--data-dir", str(data_dir)],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     launch = proc.stdout.readline().split()[1]  # type: ignore[union-attr]
     times = []
@@ -99,12 +103,17 @@ def login_to_ui(data_dir: Path, runs: int) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
-    runs = parser.parse_args().runs
+    parser.add_argument("--command", help="the app's executable (default: this Python's -m desktop_app)")
+    args = parser.parse_args()
+    runs = args.runs
+    if args.command:
+        COMMAND[:] = [args.command]
+    print(" ".join(COMMAND))
     xvfb, display = start_xvfb()
     try:
         with tempfile.TemporaryDirectory() as tmp:
             data_dir = Path(tmp) / "data"
-            subprocess.run([sys.executable, "-m", "desktop_app", "users", "add", "bench", "--password-stdin",
+            subprocess.run([*COMMAND, "users", "add", "bench", "--password-stdin",
                             "--data-dir", str(data_dir)], input=PASSWORD + "\n", text=True, check=True,
                            capture_output=True)
             window_run(data_dir, display)  # warm the file cache; not counted

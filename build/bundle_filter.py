@@ -19,6 +19,10 @@ EXCLUDED_MODULES = [
     # Hugging Face's transfer client: only for hub uploads/downloads, which an
     # offline desktop app never does (huggingface_hub checks for it lazily).
     "hf_xet",
+    # Only a fallback import in semantic_version (which finds its version through
+    # importlib.metadata first); bundled, it also brings PyInstaller's runtime
+    # hook that imports pkg_resources at every start.
+    "pkg_resources", "setuptools",
 ]
 
 # PyInstaller's runtime hooks for the gi hooks' copies: they point GTK,

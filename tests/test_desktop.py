@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import launched_client, sign_in
-from tests.windowed import alive, launched
+from tests.windowed import launched
 from tests.xdisplay import (
     VirtualDisplay,
     app_ui_shown,
@@ -47,11 +47,7 @@ def test_sign_in_in_the_window_then_close_it(xdisplay: VirtualDisplay, account: 
         assert len(shot.getcolors(maxcolors=1 << 16) or []) > 20  # a rendered page, not a blank window
         assert sessions_of(account, "alice") == 1
         assert app.close() == 0
-        assert app.children, "the webview started no helper process? then this check proves nothing"
-        deadline = time.monotonic() + 10
-        while any(alive(p) for p in app.children) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert not [p for p in app.children if alive(p)], "helper processes survived the window"
+        app.assert_no_helper_left()
         assert not (account / "instance.json").exists()
 
 

@@ -14,7 +14,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,7 @@ import pytest
 from desktop_app.identity import APP_SLUG, BUNDLE_ID
 from tests.exercise import exercise
 from tests.helpers import run_cli
-from tests.windowed import alive, launched
+from tests.windowed import launched
 from tests.xdisplay import VirtualDisplay, app_ui_shown
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the Linux bundle and .deb are built on Linux")
@@ -126,11 +125,7 @@ def test_frozen_app_in_its_window(frozen: list[str], xdisplay: VirtualDisplay, a
         shot = xdisplay.wait_for(app_ui_shown)
         shot.save(tmp_path / "frozen-signed-in.png")
         assert app.close() == 0
-        assert app.children, "the webview started no helper process? then the next check proves nothing"
-        deadline = time.monotonic() + 10
-        while any(alive(p) for p in app.children) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert not [p for p in app.children if alive(p)], "helper processes survived the window"
+        app.assert_no_helper_left()
 
 
 # -- the .deb ---------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -57,6 +58,14 @@ class WindowApp:
             log = self.data_dir / "logs" / "desktop-app.log"
             tail = "\n".join(log.read_text().splitlines()[-15:]) if log.exists() else "(no log)"
             raise AssertionError(f"the app did not exit within {timeout} s; its log ends:\n{tail}") from None
+
+    def assert_no_helper_left(self, timeout: float = 10) -> None:
+        """After the app exited: every process it started (WebKit's helpers) is gone too."""
+        assert self.children, "the webview started no helper process? then this check proves nothing"
+        deadline = time.monotonic() + timeout
+        while any(alive(p) for p in self.children) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not [p for p in self.children if alive(p)], "helper processes survived the window"
 
     def finish(self) -> str:
         if self.proc.poll() is None:

@@ -69,3 +69,62 @@ def test_the_check_sees_a_torn_record(tmp_path: Path) -> None:
     conn.close()
     with pytest.raises(AssertionError):
         check_store(path)
+
+
+def _timed_writer(path: str, name: str, seconds: float, done) -> None:  # type: ignore[no-untyped-def]
+    """Write sessions and user values as fast as possible for `seconds`; report how many."""
+    from desktop_app.sessions import SqliteSessionStore
+
+    database = Database(Path(path))
+    store = SqliteSessionStore(database, idle_seconds=600, max_seconds=6000)
+    deadline = time.monotonic() + seconds
+    n = 0
+    while time.monotonic() < deadline:
+        store.create(name)
+        store.set_user_value(name, f"k{n}", n)
+        n += 1
+        done.value = n
+    database.close()
+
+
+def test_other_processes_writing_never_reach_a_person(live_with_user) -> None:  # type: ignore[no-untyped-def]
+    """Three other processes write the app's store flat out (as the `users` CLI or
+    a second tool might) while a person signs in and saves notes over HTTP: every
+    request succeeds (no "database is locked" reaches anyone) and no write is lost."""
+    import multiprocessing
+
+    from tests.helpers import sign_in
+    from tests.test_web import call_event
+
+    store = live_with_user.settings.dirs.db_path
+    ctx = multiprocessing.get_context("spawn")
+    counts = [ctx.Value("i", 0) for _ in range(3)]
+    writers = [ctx.Process(target=_timed_writer, args=(str(store), f"tool{i}", 6.0, counts[i])) for i in range(3)]
+    saved = overlapping = 0
+    with live_with_user.client() as client:
+        assert sign_in(client, "alice").status_code == 303
+        assert client.get("/gradio/").status_code == 200  # Gradio built before the race starts
+        for w in writers:
+            w.start()
+        while any(w.is_alive() for w in writers):
+            writing = all(c.value > 0 for c in counts) and all(w.is_alive() for w in writers)
+            status = call_event(client, "save_notes", [f"note {saved}"])
+            assert status[0].startswith("Saved"), status
+            saved += 1
+            overlapping += writing and all(w.is_alive() for w in writers)
+            if saved % 5 == 0:  # new sign-ins write sessions too
+                with live_with_user.client() as other:
+                    assert sign_in(other, "alice").status_code == 303
+    for w in writers:
+        w.join(60)
+        assert w.exitcode == 0
+    assert overlapping >= 3, f"only {overlapping} saves ran while all writers wrote: the test proves little"
+    assert live_with_user.services.sessions.get_user_value("alice", "notes")["text"] == f"note {saved - 1}"
+    with live_with_user.services.db.read() as conn:
+        for i, count in enumerate(counts):
+            name = f"tool{i}"
+            assert conn.execute("SELECT COUNT(*) FROM user_data WHERE username = ?", (name,)).fetchone()[0] == count.value
+            assert conn.execute("SELECT COUNT(*) FROM sessions WHERE username = ?", (name,)).fetchone()[0] == count.value
+    written = 2 * sum(c.value for c in counts)
+    print(f"{saved} saves over HTTP ({overlapping} while 3 other processes wrote {written} times); "
+          "none failed, none lost")

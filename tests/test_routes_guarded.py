@@ -121,3 +121,35 @@ def test_cross_origin_upload_leaves_no_file(live_with_user: LiveServer) -> None:
         after = sorted(str(p) for p in temp.rglob("*"))
     assert after == before
     assert not any(b"planted" in p.read_bytes() for p in temp.rglob("*") if p.is_file())
+
+
+def test_file_route_refuses_every_spelling_of_a_way_out(live_with_user: LiveServer) -> None:
+    """Encoded and double-encoded traversal, case variants, URLs, NUL bytes and
+    symlinks planted in Gradio's own temp dir: none reaches the store."""
+    dirs = live_with_user.settings.dirs
+    temp = dirs.gradio_temp
+    with live_with_user.client() as client:
+        sign_in(client, "alice")
+        assert client.get("/gradio/").status_code == 200  # Gradio built, its temp dir exists
+        uploaded = client.post("/gradio/gradio_api/upload", files={"files": ("ok.txt", b"fine", "text/plain")})
+        assert uploaded.status_code == 200
+        # The route does serve what it should: otherwise every refusal below proves nothing.
+        served = client.get(f"/gradio/gradio_api/file={uploaded.json()[0]}")
+        assert served.status_code == 200 and served.content == b"fine"
+
+        (temp / "innocent.txt").symlink_to(dirs.db_path)
+        (temp / "way-out").symlink_to(dirs.data)
+        encoded_temp = str(temp).replace("/", "%2F")
+        attempts = [
+            f"{temp}/innocent.txt", f"{temp}/way-out/desktop-app.sqlite3",
+            f"{temp}/%2e%2e/%2e%2e/desktop-app.sqlite3", f"{temp}/..%2f..%2fdesktop-app.sqlite3",
+            f"{temp}/%252e%252e/%252e%252e/desktop-app.sqlite3", f"{encoded_temp}%2F..%2F..%2Fdesktop-app.sqlite3",
+            str(dirs.db_path).upper(), f"/{dirs.db_path}", f"file://{dirs.db_path}", f"{dirs.db_path}%00.txt",
+            f"{str(dirs.data).swapcase()}/desktop-app.sqlite3",
+            "http://127.0.0.1:9/x", "https://example.invalid/x", "//example.invalid/x",
+        ]
+        for attempt in attempts:
+            r = client.get(f"/gradio/gradio_api/file={attempt}")
+            assert r.status_code in (403, 404), (attempt, r.status_code)
+            assert b"SQLite format" not in r.content, attempt
+    print(f"{len(attempts)} file= spellings refused")

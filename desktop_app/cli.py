@@ -8,12 +8,13 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import shlex
 import sys
 import threading
 import time
 from collections.abc import Sequence
 
-from desktop_app.errors import UserError
+from desktop_app.errors import DamagedStoreError, UserError
 from desktop_app.identity import APP_NAME, APP_SLUG, VERSION
 from desktop_app.settings import Settings
 
@@ -67,6 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p, suppress=True)
     p = users_sub.add_parser("list", help="list accounts")
     _common(p, suppress=True)
+
+    store = sub.add_parser("store", help="the data store file")
+    store_sub = store.add_subparsers(dest="store_command", metavar="ACTION", required=True)
+    p = store_sub.add_parser("set-aside", help="move a damaged store aside (renamed, not deleted) and start fresh")
+    _common(p, suppress=True)
     return parser
 
 
@@ -83,7 +89,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = settings_from_args(args)
         if args.command == "users":
             return run_users(settings, args)
+        if args.command == "store":
+            return run_store(settings)
         return run_app(settings)
+    except DamagedStoreError as exc:
+        assert settings is not None
+        print(f"{APP_SLUG}: error: {exc.message} To move it aside: "
+              f"{APP_SLUG} store set-aside --data-dir {shlex.quote(str(settings.data_dir))}", file=sys.stderr)
+        return exc.exit_code
     except UserError as exc:
         print(f"{APP_SLUG}: error: {exc.message}", file=sys.stderr)
         return exc.exit_code
@@ -137,6 +150,33 @@ def run_users(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     finally:
         services.close()
+
+
+# -- store ---------------------------------------------------------------
+def run_store(settings: Settings) -> int:
+    """`store set-aside`: the person's explicit "start fresh" after a damaged store.
+    Only a store that really cannot be read is moved, and only while no app runs on it."""
+    from desktop_app.db import Database, set_aside
+    from desktop_app.instance import InstanceLock
+    from desktop_app.paths import ensure_private_dir
+
+    path = settings.dirs.db_path
+    if not path.exists():
+        raise UserError(f"There is no data store at {str(path)!r}; nothing to set aside.")
+    ensure_private_dir(settings.data_dir, what="data directory", flag="--data-dir")
+    lock = InstanceLock(settings.data_dir)
+    if not lock.acquire():
+        raise UserError(f"{APP_SLUG} is running on the data directory {str(settings.data_dir)!r}; close it first.")
+    try:
+        try:
+            Database(path).close()
+        except DamagedStoreError:
+            moved = set_aside(path)
+            print(f"Moved the damaged store to {moved}. The next start begins with no accounts.")
+            return 0
+        raise UserError(f"The data store {str(path)!r} opens fine, so it was not moved.")
+    finally:
+        lock.release()
 
 
 # -- the app ---------------------------------------------------------------

@@ -6,7 +6,9 @@ during writes tore naive JSON files 22 times in 60 and never tore a WAL database
 with `synchronous=FULL`, so a crash leaves each record wholly old or wholly new.
 
 A file that is not a database, or was written by a newer version, is reported in
-one line and left exactly as it is: we never overwrite what we cannot read.
+one line and left exactly as it is: we never overwrite what we cannot read. A
+damaged one can be set aside (renamed, never deleted) when the person asks for a
+fresh start: `desktop-app store set-aside`, or the button on the window's error screen.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from desktop_app.errors import StoreError
+from desktop_app.errors import DamagedStoreError, StoreError
 
 SCHEMA_VERSION = 1
 
@@ -53,6 +55,38 @@ CREATE TABLE IF NOT EXISTS user_data (
 """
 
 BUSY_TIMEOUT_MS = 10_000
+# SQLite's primary result codes for "this file is not (or no longer) a database".
+_SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
+_COMPANIONS = ("-wal", "-shm", "-journal")
+_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite 3 database
+
+
+def _damaged(path: Path, detail: str) -> DamagedStoreError:
+    return DamagedStoreError(
+        f"The data store {str(path)!r} is damaged ({detail}) and was left untouched. "
+        "Restore a backup, or move it aside and start again with no accounts.",
+        path=path,
+    )
+
+
+def set_aside(path: Path, *, now: float | None = None) -> Path:
+    """Rename a damaged store (and its -wal/-shm/-journal files) out of the way,
+    to `<name>.damaged-YYYYmmdd-HHMMSS`, so the next start creates a fresh one.
+    Nothing is deleted: the person or a helper can still try to recover it."""
+    import time
+
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
+    target = path.with_name(f"{path.name}.damaged-{stamp}")
+    n = 1
+    while target.exists():  # two set-asides in one second keep both
+        n += 1
+        target = path.with_name(f"{path.name}.damaged-{stamp}-{n}")
+    for suffix in _COMPANIONS:  # companions first: the main file is what marks "still there"
+        companion = path.with_name(path.name + suffix)
+        if companion.exists():
+            os.replace(companion, target.with_name(target.name + suffix))
+    os.replace(path, target)
+    return target
 
 
 class Database:
@@ -73,6 +107,21 @@ class Database:
         hint = "Move it aside (or restore a backup) and start again; it was left untouched."
         if path.exists() and not path.is_file():
             raise StoreError(f"The data store {str(path)!r} is not a file. {hint}")
+        # Look at the header before SQLite does: on a file that is not a database,
+        # SQLite's open can still delete a -wal file beside it, and we promise to
+        # leave everything of an unreadable store as it is.
+        try:
+            with open(path, "rb") as f:
+                header = f.read(len(_HEADER))
+        except FileNotFoundError:
+            header = b""
+        except OSError as exc:
+            raise StoreError(
+                f"Cannot read the data store {str(path)!r}: {exc.strerror or exc}. "
+                "Check the permissions of the data directory or choose another with --data-dir."
+            ) from None
+        if header and header != _HEADER:
+            raise _damaged(path, "file is not a database")
         try:
             # Create the file ourselves so it is owner-only from its first byte;
             # SQLite gives the -wal and -shm files the same mode.
@@ -101,7 +150,7 @@ class Database:
                 )
             check = conn.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
-                raise StoreError(f"The data store {str(path)!r} is damaged ({check}). {hint}")
+                raise _damaged(path, check)
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
@@ -119,6 +168,8 @@ class Database:
             raise
         except sqlite3.Error as exc:
             conn.close()
+            if (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+                raise _damaged(path, str(exc)) from None
             raise StoreError(f"Cannot read the data store {str(path)!r}: {exc}. {hint}") from None
         return conn
 

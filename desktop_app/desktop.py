@@ -16,7 +16,7 @@ import time
 
 from typing import NoReturn
 
-from desktop_app.errors import UserError
+from desktop_app.errors import DamagedStoreError, UserError
 from desktop_app.identity import APP_SLUG
 from desktop_app.instance import InstanceLock, ask_to_show
 from desktop_app.paths import ensure_private_dir
@@ -109,10 +109,18 @@ class _Session:
         # import (~3 s) waits until the login page is up.
         self.window.wait_first_load(2.0)
         log.info("loading screen shown after %.3fs", time.perf_counter() - self.t0)
+        self._run()
+
+    def _run(self) -> None:
         try:
             self._start()
         except _Cancelled:
             log.info("window closed while starting")
+        except DamagedStoreError as exc:
+            self._fail(exc.message, offer_fresh_start=True)
+            # The file stays as it is unless the person presses the button.
+            if self._wait_for_fresh_start() and self._set_aside(exc.path):
+                self._run()
         except UserError as exc:
             self._fail(exc.message)
         except Exception as exc:  # a bug: the log gets the traceback, the window one sentence
@@ -121,10 +129,29 @@ class _Session:
             log.exception("start failed", extra=FILE_ONLY)
             self._fail(f"Unexpected error: {type(exc).__name__}: {exc}")
 
-    def _fail(self, message: str) -> None:
+    def _fail(self, message: str, *, offer_fresh_start: bool = False) -> None:
         log.error("start failed: %s", message)
         self.failed = True
-        self.window.show_error(message)
+        self.window.show_error(message, offer_fresh_start=offer_fresh_start)
+
+    def _wait_for_fresh_start(self) -> bool:
+        while not self._closing.is_set() and not self.window.closed:
+            if self.window.fresh_start_requested():
+                return True
+            time.sleep(0.2)
+        return False
+
+    def _set_aside(self, path) -> bool:  # type: ignore[no-untyped-def]
+        from desktop_app.db import set_aside
+
+        with self._guard:  # not while shutdown() runs
+            if self._closing.is_set():
+                return False
+            moved = set_aside(path)
+        log.warning("the damaged store was moved to %s at the person's request", moved)
+        self.failed = False
+        self.window.show_loading()
+        return True
 
     def _start(self) -> None:
         from desktop_app.app import create_app

@@ -22,3 +22,13 @@ class UserError(Exception):
 
 class StoreError(UserError):
     """The data store cannot be opened, read or written."""
+
+
+class DamagedStoreError(StoreError):
+    """The store file is there but is not a readable database of ours (not a
+    database, truncated, corrupt). It is left untouched; the person may choose
+    to set it aside (db.set_aside) and start with an empty store."""
+
+    def __init__(self, message: str, *, path: object) -> None:
+        super().__init__(message)
+        self.path = path

@@ -19,6 +19,9 @@ h1{{font-size:1.4rem;margin:0 0 1rem}}
 @keyframes spin{{to{{transform:rotate(360deg)}}}}
 .error{{color:#991b1b}}
 .log{{font-size:.85rem;color:#71717a;word-break:break-all}}
+.note{{font-size:.85rem;color:#71717a}}
+button{{font:inherit;padding:.6rem 1.2rem;border:0;border-radius:6px;background:#ea580c;color:#fff;cursor:pointer}}
+button:disabled{{opacity:.5}}
 </style></head>
 <body><main>{body}</main></body></html>
 """
@@ -31,8 +34,17 @@ def loading_page(*, log_file: str) -> str:
     return _WINDOW_PAGE.format(app=escape(APP_NAME), body=body)
 
 
-def error_page(*, message: str, log_file: str) -> str:
+def error_page(*, message: str, log_file: str, offer_fresh_start: bool = False) -> str:
+    """`offer_fresh_start`: the store is damaged; a button lets the person choose
+    to move it aside and start with no accounts (desktop.py polls `startFresh`)."""
+    fresh = ""
+    if offer_fresh_start:
+        fresh = ('<p><button id="start-fresh" autofocus '
+                 'onclick="window.startFresh=true; this.disabled=true">'
+                 'Move it aside and start fresh</button></p>'
+                 '<p class="note">The damaged file is kept beside the new one (renamed), not deleted. '
+                 'You will create a new account.</p>')
     body = (f'<h1 id="error">{escape(APP_NAME)} could not start</h1>'
-            f'<p class="error">{escape(message)}</p>'
+            f'<p class="error">{escape(message)}</p>{fresh}'
             f'<p class="log">Details are in the log: {escape(log_file)}</p>')
     return _WINDOW_PAGE.format(app=escape(APP_NAME), body=body)

@@ -170,10 +170,28 @@ class DesktopWindow:
         if not self.closed:
             self.window.load_url(url)
 
-    def show_error(self, message: str) -> None:
+    def fresh_start_requested(self) -> bool:
+        """Has the person pressed "start fresh" on the damaged-store screen?
+
+        Polled from Python rather than offered as a pywebview js_api: an API
+        object would be exposed to every page the window loads, Gradio's too,
+        and pywebview's injection of it breaks on our CSP-protected pages."""
+        if self.closed:
+            return False
+        try:
+            return self.window.evaluate_js("window.startFresh === true") is True
+        except Exception:  # the page is changing or the window closing: not yet
+            return False
+
+    def show_loading(self) -> None:
+        if not self.closed:
+            self.window.load_html(screens.loading_page(log_file=str(self.settings.dirs.log_file)))
+
+    def show_error(self, message: str, *, offer_fresh_start: bool = False) -> None:
         self._first_load.wait(5)
         if not self.closed:
-            self.window.load_html(screens.error_page(message=message, log_file=str(self.settings.dirs.log_file)))
+            self.window.load_html(screens.error_page(message=message, log_file=str(self.settings.dirs.log_file),
+                                                     offer_fresh_start=offer_fresh_start))
 
     def bring_to_front(self) -> None:
         if self.closed:

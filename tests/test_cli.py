@@ -103,6 +103,28 @@ def test_unreadable_store_is_reported_and_kept(data_dir: Path) -> None:
     ]
 
 
+def test_store_set_aside_moves_only_a_damaged_store(data_dir: Path) -> None:
+    d = ["--data-dir", str(data_dir)]
+    assert_one_line_error(run_cli("store", "set-aside", *d), "no data store")
+    data_dir.mkdir(parents=True)
+    store = data_dir / "desktop-app.sqlite3"
+    junk = b"half a database" * 300
+    store.write_bytes(junk)
+    (data_dir / "desktop-app.sqlite3-wal").write_bytes(b"its journal")
+    # The refusal names the way out.
+    assert_one_line_error(run_cli("--headless", *d), "store set-aside --data-dir")
+    r = run_cli("store", "set-aside", *d)
+    assert r.returncode == 0, r.stderr
+    (kept,) = data_dir.glob("desktop-app.sqlite3.damaged-*[0-9]")
+    assert kept.read_bytes() == junk and str(kept) in r.stdout
+    assert (data_dir / f"{kept.name}-wal").read_bytes() == b"its journal"  # moved together, not deleted
+    assert not store.exists()
+    # A fresh start: first run again, and a healthy store is never moved.
+    assert run_cli("users", "add", "alice", "--password-stdin", *d, input=PASSWORD + "\n").returncode == 0
+    assert_one_line_error(run_cli("store", "set-aside", *d), "opens fine")
+    assert run_cli("users", "list", *d).stdout.startswith("alice\t")
+
+
 def test_data_dir_that_is_a_file(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")

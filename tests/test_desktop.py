@@ -22,9 +22,7 @@ from tests.xdisplay import (
     app_ui_shown,
     count,
     is_error_red,
-    is_orange,
     login_page_shown,
-    widest_run,
 )
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="Xvfb tests run on Linux")
@@ -116,11 +114,30 @@ def test_a_start_failure_is_shown_in_the_window(xdisplay: VirtualDisplay, data_d
     store.write_bytes(b"not a database" * 100)
     with launched(xdisplay, data_dir) as app:
         shot = xdisplay.wait_for(lambda s: count(s, is_error_red) > 300)  # the red sentence
-        assert widest_run(shot, is_orange) == 0  # no login form, no app
+        assert not app_ui_shown(shot)
         assert app.close() == 1
         log = (data_dir / "logs" / "desktop-app.log").read_text()
         assert "not a database" in log
-        assert store.read_bytes() == b"not a database" * 100
+        assert store.read_bytes() == b"not a database" * 100  # closing is not agreeing: untouched
+
+
+def test_a_damaged_store_is_set_aside_when_the_person_chooses(xdisplay: VirtualDisplay, data_dir: Path) -> None:
+    data_dir.mkdir(parents=True)
+    store = data_dir / "desktop-app.sqlite3"
+    junk = b"not a database" * 100
+    store.write_bytes(junk)
+    with launched(xdisplay, data_dir) as app:
+        xdisplay.wait_for(lambda s: count(s, is_error_red) > 300)
+        assert store.read_bytes() == junk  # nothing happens until the person chooses
+        xdisplay.xdotool("windowfocus", "--sync", str(app.window))
+        xdisplay.key("Return")  # the focused "Move it aside and start fresh" button
+        # The first-run page: no red sentence, the narrow orange "Create account" button.
+        xdisplay.wait_for(lambda s: count(s, is_error_red) == 0 and login_page_shown(s))
+        (kept,) = data_dir.glob("desktop-app.sqlite3.damaged-*")
+        assert kept.read_bytes() == junk
+        assert store.exists() and store.read_bytes()[:15] == b"SQLite format 3"
+        assert app.close() == 0
+    assert "moved to" in (data_dir / "logs" / "desktop-app.log").read_text()
 
 
 def test_no_display_serves_without_a_window(data_dir: Path) -> None:

@@ -84,7 +84,8 @@ def launched(xdisplay: VirtualDisplay, data_dir: Path, command: Sequence[str] = 
     try:
         yield app
     finally:
-        assert "Traceback" not in app.finish()
+        stderr = app.finish()
+        assert "Traceback" not in stderr, stderr
 
 
 def descendants(pid: int) -> set[int]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import hmac
+import logging
 import secrets
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -34,7 +35,7 @@ from desktop_app import pages
 from desktop_app.auth import LoginStatus
 from desktop_app.context import context_of
 from desktop_app.deferred import DeferredApp, Loader
-from desktop_app.errors import UserError
+from desktop_app.errors import StoreError, UserError
 from desktop_app.gate import SESSION_COOKIE, SessionGate, cookie_value
 from desktop_app.guard import GuardMiddleware
 from desktop_app.identity import APP_SLUG
@@ -42,6 +43,8 @@ from desktop_app.instance import SHOW_PATH, TOKEN_HEADER, InstanceLock
 from desktop_app.launch import LaunchGate
 from desktop_app.services import Services
 from desktop_app.settings import Settings
+
+log = logging.getLogger(__name__)
 
 CSRF_COOKIE = f"{APP_SLUG}-csrf"
 HOME = "/gradio/"
@@ -230,7 +233,17 @@ def create_app(
     if launch_token is not None:
         middleware.append(Middleware(LaunchGate, token=launch_token))
     middleware.append(Middleware(SessionGate, store=sessions, accounts=accounts))
-    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    async def store_failed(request: Request, exc: Exception) -> Response:
+        # The disk is full or the store unwritable: one sentence, nothing half-done
+        # (the transaction was rolled back), and no session was issued.
+        message = exc.message if isinstance(exc, StoreError) else str(exc)
+        log.error("%s %s: %s", request.method, request.url.path, message)
+        if "text/html" in request.headers.get("accept", ""):
+            return html(pages.problem_page(message=message), 503)
+        return JSONResponse({"detail": message}, status_code=503, headers={"Cache-Control": "no-store"})
+
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
+                     exception_handlers={StoreError: store_failed})
 
 
 async def run_in_threadpool_limited(limiter: anyio.CapacityLimiter, fn, *args):  # type: ignore[no-untyped-def]

@@ -55,8 +55,10 @@ CREATE TABLE IF NOT EXISTS user_data (
 """
 
 BUSY_TIMEOUT_MS = 10_000
-# SQLite's primary result codes for "this file is not (or no longer) a database".
+# SQLite's primary result codes: "this file is not (or no longer) a database",
+# and the two ways a write fails for reasons outside the app.
 _SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
+_SQLITE_READONLY, _SQLITE_FULL = 8, 13
 _COMPANIONS = ("-wal", "-shm", "-journal")
 _HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite 3 database
 
@@ -182,18 +184,27 @@ class Database:
             try:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
-                raise StoreError(f"Cannot write the data store {str(self.path)!r}: {exc}.") from None
+                raise self._write_error(exc) from None
             try:
                 yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            try:
                 conn.execute("COMMIT")
-            except sqlite3.Error as exc:
+            except BaseException as exc:
                 with contextlib.suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
-                raise StoreError(f"Cannot write the data store {str(self.path)!r}: {exc}.") from None
+                    conn.execute("ROLLBACK")  # the record stays wholly as it was
+                if isinstance(exc, sqlite3.Error):
+                    raise self._write_error(exc) from None
+                raise
+
+    def _write_error(self, exc: sqlite3.Error) -> StoreError:
+        code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+        where = str(self.path)
+        if code == _SQLITE_FULL:
+            return StoreError(f"The disk that holds the data store {where!r} is full, so this was not saved. "
+                              "Free some space and try again.")
+        if code == _SQLITE_READONLY:
+            return StoreError(f"The data store {where!r} cannot be written ({exc}). "
+                              "Check that the data directory is writable.")
+        return StoreError(f"Cannot write the data store {where!r}: {exc}.")
 
     @contextlib.contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:

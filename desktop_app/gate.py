@@ -11,6 +11,7 @@ to /login?next=...; anything else gets 401.
 
 from __future__ import annotations
 
+import logging
 import time
 from http.cookies import SimpleCookie
 from urllib.parse import quote
@@ -21,12 +22,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from typing import TYPE_CHECKING
 
 from desktop_app.context import STATE_KEY, RequestContext
+from desktop_app.errors import StoreError
 from desktop_app.identity import APP_SLUG
 from desktop_app.sessions import TOUCH_INTERVAL_SECONDS, SessionStore
 
 if TYPE_CHECKING:
     from desktop_app.auth import Accounts
 
+log = logging.getLogger(__name__)
 SESSION_COOKIE = f"{APP_SLUG}-session"
 # /_instance/show answers only to the token in the owner-only instance file.
 PUBLIC_PATHS = frozenset({"/login", "/setup", "/logout", "/healthz", "/_instance/show"})
@@ -63,7 +66,12 @@ class SessionGate:
         token = cookie_value(scope, SESSION_COOKIE)
         session = self.store.get(token) if token else None
         if session is not None and time.time() - session.last_seen > TOUCH_INTERVAL_SECONDS:
-            self.store.touch(token)  # type: ignore[arg-type]
+            try:
+                self.store.touch(token)  # type: ignore[arg-type]
+            except StoreError as exc:
+                # Only idle-timeout bookkeeping: a missed update can end the session
+                # sooner, never later, so a full disk need not lock the person out.
+                log.warning("could not record session activity: %s", exc)
         scope.setdefault("state", {})[STATE_KEY] = RequestContext(
             store=self.store, token=token if session else None, session=session, accounts=self.accounts
         )

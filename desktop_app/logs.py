@@ -31,6 +31,9 @@ def _not_file_only(record: logging.LogRecord) -> bool:
 
 
 def setup_logging(settings: Settings) -> None:
+    # A log line that cannot be written (a full disk, say) is dropped quietly,
+    # instead of logging's default "--- Logging error ---" traceback on stderr.
+    logging.raiseExceptions = False
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)

@@ -78,3 +78,9 @@ def setup_page(*, csrf: str, username: str = "", error: str | None = None) -> st
         error,
     )
 
+
+
+def problem_page(*, message: str) -> str:
+    """A request could not be completed for a reason outside the app (a full disk)."""
+    body = '<p><a href="/login">Back</a></p>'
+    return _page("Something went wrong", "Nothing was changed.", body, message)

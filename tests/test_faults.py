@@ -3,6 +3,7 @@ integrity check, and every record is wholly old or wholly new."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -11,7 +12,10 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from desktop_app.db import Database
 
@@ -128,3 +132,84 @@ def test_other_processes_writing_never_reach_a_person(live_with_user) -> None:  
     written = 2 * sum(c.value for c in counts)
     print(f"{saved} saves over HTTP ({overlapping} while 3 other processes wrote {written} times); "
           "none failed, none lost")
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 4 MiB tmpfs: a disk the test can fill up."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root (CI runs as root)")
+    mount_point = tmp_path / "disk"
+    mount_point.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", str(mount_point)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, f"cannot mount a tmpfs: {r.stderr}"
+    yield mount_point
+    subprocess.run(["umount", "--lazy", str(mount_point)], check=False)
+
+
+def fill_up(directory: Path) -> Path:
+    """Write a file until the disk says ENOSPC, down to the last byte."""
+    filler = directory / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        for chunk in (1 << 16, 1 << 12, 1):
+            try:
+                while True:
+                    os.write(fd, b"\0" * chunk)
+            except OSError as exc:
+                assert exc.errno == errno.ENOSPC, exc
+    finally:
+        os.close(fd)
+    return filler
+
+
+def event_outcome(client, api_name: str, data: list) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """('complete', data) or ('error', message) of one Gradio event over its HTTP API."""
+    r = client.post(f"/gradio/gradio_api/call/{api_name}", json={"data": data})
+    assert r.status_code == 200, r.text
+    with client.stream("GET", f"/gradio/gradio_api/call/{api_name}/{r.json()['event_id']}") as stream:
+        lines = list(stream.iter_lines())
+    events = dict(zip(lines[0::3], lines[1::3], strict=False))
+    for kind in ("complete", "error"):
+        if f"event: {kind}" in events:
+            return kind, events[f"event: {kind}"].removeprefix("data: ")
+    raise AssertionError(lines)
+
+
+def test_a_full_disk_loses_nothing_and_lets_nobody_in(small_disk: Path) -> None:
+    from tests.helpers import PASSWORD, LiveServer, make_settings, sign_in
+
+    live = LiveServer(make_settings(small_disk / "data"))  # the store and Gradio's temp files on the small disk
+    try:
+        live.services.accounts.create("alice", PASSWORD)
+        with live.client() as client:
+            assert sign_in(client, "alice").status_code == 303
+            assert client.get("/gradio/").status_code == 200
+            assert event_outcome(client, "save_notes", ["kept safe"])[0] == "complete"
+
+            filler = fill_up(small_disk)
+            outcomes = [event_outcome(client, "save_notes", [f"{i} " + "x" * 90_000]) for i in range(5)]
+            failed = [message for kind, message in outcomes if kind == "error"]
+            assert failed, f"a full disk never refused a write: {outcomes}"
+            assert all("disk" in m and "full" in m for m in failed), failed
+            assert "Traceback" not in "".join(failed)
+            saved_before = live.services.sessions.get_user_value("alice", "notes")["text"]
+            assert saved_before == "kept safe" or saved_before.endswith("x" * 90_000)  # never half a note
+
+            with live.client() as stranger:  # a new sign-in on a full disk: in properly, or refused clearly
+                r = sign_in(stranger, "alice")
+                print(f"sign-in on the full disk: {r.status_code}")
+                if r.status_code != 303:
+                    assert r.status_code == 503 and "full" in r.text, (r.status_code, r.text[:300])
+                    assert "desktop-app-session" not in r.headers.get("set-cookie", "")
+                    assert stranger.get("/gradio/", headers={"accept": "text/html"}).status_code == 303
+
+            filler.unlink()  # space again: everything works, nothing was lost
+            assert event_outcome(client, "save_notes", ["after the disk was freed"])[0] == "complete"
+        assert live.services.sessions.get_user_value("alice", "notes")["text"] == "after the disk was freed"
+        with live.services.db.read() as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        print(f"full disk: {len(failed)} of {len(outcomes)} large saves refused ({failed[0]}); store intact")
+    finally:
+        live.close()

@@ -11,10 +11,18 @@ Pure ASGI, outermost in the stack. Three rules, for http and websocket alike:
 - Unsafe methods are refused when the browser says they are cross-site or
   same-site (`Sec-Fetch-Site`), even without an Origin header.
 
-Every response also gets headers that stop framing and MIME sniffing.
+Every response also gets headers that stop framing and MIME sniffing, and a
+Content-Security-Policy when it sets none of its own (Gradio's responses). Gradio's
+HTML pages carry a few inline scripts of their own: those are allowed by their
+SHA-256 hash, computed from the page as it is sent, so no other inline script or
+event handler runs, not even `<img onerror>` in a developer's gr.HTML output.
 """
 
 from __future__ import annotations
+
+import base64
+import hashlib
+import re
 
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -27,13 +35,31 @@ SECURITY_HEADERS = [
 ]
 # For responses that set no policy of their own (Gradio's): everything from our
 # own origin only, so the page cannot fetch from or send to the internet, nor be
-# framed. Gradio's front end needs inline scripts and styles and eval.
-DEFAULT_CSP = (
-    b"default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
+# framed. Gradio's front end needs inline styles, and eval for the `js=` code of
+# its events; its own inline scripts are allowed by hash (SCRIPT_HASHES_HERE).
+_CSP_TEMPLATE = (
+    b"default-src 'self'; script-src 'self' SCRIPT_HASHES_HERE'unsafe-eval'; "
     b"style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; media-src 'self' data: blob:; "
     b"font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; "
     b"frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
+DEFAULT_CSP = _CSP_TEMPLATE.replace(b"SCRIPT_HASHES_HERE", b"")
+_INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S | re.I)
+
+
+def csp_for_page(body: bytes) -> bytes:
+    """DEFAULT_CSP plus the hash of each inline script in this page."""
+    hashes = b"".join(
+        b"'sha256-" + base64.b64encode(hashlib.sha256(script).digest()) + b"' "
+        for script in _INLINE_SCRIPT.findall(body)
+    )
+    return _CSP_TEMPLATE.replace(b"SCRIPT_HASHES_HERE", hashes)
+
+
+def _is_app_page(path: str) -> bool:
+    """Gradio's own HTML pages (the app and its routes), whose inline scripts we
+    allow by hash. Files served through its file routes are content, never trusted."""
+    return path.startswith("/gradio") and "file=" not in path and "/gradio_api/" not in path
 
 
 def allowed_hosts(port: int) -> frozenset[str]:
@@ -65,12 +91,29 @@ class GuardMiddleware:
             await _refuse(scope, receive, send, reason)
             return
 
+        held: Message | None = None  # a page's response start, sent once its body is complete
+        chunks: list[bytes] = []
+
         async def send_with_headers(message: Message) -> None:
+            nonlocal held
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", [])) + SECURITY_HEADERS
-                if not any(k.lower() == b"content-security-policy" for k, _ in headers):
-                    headers.append((b"content-security-policy", DEFAULT_CSP))
                 message["headers"] = headers
+                if not any(k.lower() == b"content-security-policy" for k, _ in headers):
+                    content_type = dict((k.lower(), v) for k, v in headers).get(b"content-type", b"")
+                    if content_type.startswith(b"text/html") and _is_app_page(scope["path"]):
+                        held = message  # its policy depends on the body: wait for it
+                        return
+                    headers.append((b"content-security-policy", DEFAULT_CSP))
+            elif message["type"] == "http.response.body" and held is not None:
+                chunks.append(message.get("body", b""))
+                if message.get("more_body", False):
+                    return
+                body = b"".join(chunks)
+                held["headers"].append((b"content-security-policy", csp_for_page(body)))
+                await send(held)
+                held = None
+                message = {"type": "http.response.body", "body": body}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

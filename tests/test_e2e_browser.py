@@ -127,3 +127,44 @@ def test_first_run_notes_survive_restart_then_logout(browser, data_dir: Path, tm
 
     assert hosts == {"127.0.0.1"}, f"the pages fetched from elsewhere: {hosts}"
     assert violations == [], violations
+
+
+XSS_PAYLOADS = [
+    '<img src=x onerror="window.pwned=(window.pwned||[]).concat(\'img\')">',
+    "<script>window.pwned=(window.pwned||[]).concat('script')</script>",
+    '<svg onload="window.pwned=(window.pwned||[]).concat(\'svg\')"></svg>',
+    '<iframe srcdoc="<script>parent.pwned=[\'iframe\']</script>"></iframe>',
+    '<a id="js-link" href="javascript:window.pwned=[\'link\']">click</a>',
+    "<img src=x onerror=\"fetch('/gradio/config').then(()=>window.stolen=document.cookie)\">",
+]
+
+
+def test_script_in_markdown_or_html_output_runs_nothing(browser, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.helpers import LiveServer, make_settings
+
+    live = LiveServer(make_settings(data_dir, ui="tests.xss_ui:build"))
+    live.services.accounts.create("alice", PASSWORD)
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        page.goto(live.url + "/login")
+        page.fill("#username", "alice")
+        page.fill("#password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url("**/gradio/")
+        for payload in XSS_PAYLOADS:
+            page.fill("#payload textarea", payload + " marker")
+            page.click("#render")
+            page.wait_for_selector("#md-out:has-text('marker')")
+            page.wait_for_timeout(300)  # an onerror/onload would have fired by now
+            if page.locator("#js-link").count():
+                page.locator("#js-link").first.click(force=True)
+            assert page.evaluate("window.pwned") is None, (payload, page.evaluate("window.pwned"))
+            assert page.evaluate("window.stolen") is None, payload
+        # Even a script that did run could not read the session: the cookie is HttpOnly.
+        assert "desktop-app-session" not in page.evaluate("document.cookie")
+        assert any(c["name"] == "desktop-app-session" and c["httpOnly"] for c in context.cookies())
+    finally:
+        context.close()
+        live.close()

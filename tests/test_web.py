@@ -4,7 +4,10 @@ and a Gradio event that reaches the signed-in user's stored data."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import re
 
 import httpx
 
@@ -153,6 +156,19 @@ def test_security_headers(live_with_user: LiveServer) -> None:
         csp = gradio.headers["content-security-policy"]
         assert "frame-ancestors 'none'" in csp and "connect-src 'self'" in csp and "default-src 'self'" in csp
         assert gradio.headers["x-frame-options"] == "DENY"
+        # No inline script runs but Gradio's own, each allowed by its hash.
+        script_src = next(d for d in csp.split(";") if d.strip().startswith("script-src"))
+        assert "'unsafe-inline'" not in script_src
+        inline = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", gradio.text, re.S)
+        assert len(inline) >= 3
+        for script in inline:
+            digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+            assert f"'sha256-{digest}'" in script_src
+        # A file served through Gradio's file route gets no such allowance.
+        uploaded = client.post("/gradio/gradio_api/upload",
+                               files={"files": ("x.html", b"<script>alert(1)</script>", "text/html")})
+        served = client.get(f"/gradio/gradio_api/file={uploaded.json()[0]}")
+        assert "sha256-" not in served.headers.get("content-security-policy", "")
 
 
 def call_event(client: httpx.Client, api_name: str, data: list) -> list:

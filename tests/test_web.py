@@ -292,3 +292,26 @@ def test_sessions_are_listed_and_can_be_ended_from_the_ui(live_with_user: LiveSe
         table, dropdown = call_event(here, "end_session", [others[0]])
         assert there.get("/gradio/config").status_code == 401
         assert table.count("\n| ") == 1 and dropdown["choices"] == []
+
+
+def test_wrong_password_and_unknown_user_take_similar_time_over_http(live: LiveServer) -> None:
+    """Timing over the real login form: an unknown name costs the same hash as a
+    known one with a wrong password, so response time does not tell which names exist.
+    Each name is tried once (no throttling), known and unknown interleaved."""
+    import statistics
+    import time
+
+    for i in range(8):
+        live.services.accounts.create(f"known{i}", PASSWORD)
+    with live.client() as client:
+        sign_in(client, "warmup", "wrong password")  # builds the dummy hash once
+        times: dict[str, list[float]] = {"known": [], "unknown": []}
+        for i in range(8):
+            for kind in ("known", "unknown"):
+                t0 = time.perf_counter()
+                r = sign_in(client, f"{kind}{i}", "wrong password")
+                times[kind].append(time.perf_counter() - t0)
+                assert r.status_code == 401 and "Wrong username or password." in r.text
+    known, unknown = statistics.median(times["known"]), statistics.median(times["unknown"])
+    print(f"login failure, median of 8: known name {known * 1000:.0f} ms, unknown name {unknown * 1000:.0f} ms")
+    assert abs(known - unknown) < 0.35 * max(known, unknown), (known, unknown)

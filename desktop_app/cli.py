@@ -235,7 +235,7 @@ def serve_headless(settings: Settings, t0: float) -> int:
             try:
                 while not stop.wait(0.25):
                     if not server.alive:
-                        raise UserError(f"The server stopped unexpectedly; see the log at {settings.dirs.log_file}.")
+                        raise UserError(f"{server.death_notice()} See the log at {settings.dirs.log_file}.")
                     if loader.error is not None:
                         # Without its UI the app is no use: say why, and stop cleanly.
                         raise loader.error

@@ -191,6 +191,12 @@ class _Session:
                 return  # the loader is a daemon thread; nobody needs its result now
         if loader.error is not None:
             self._fail(loader.error.message)
+            return
+        # For the rest of the run, watch the server: if its thread ends without
+        # being asked to, say so in the window rather than leave a dead page.
+        while not self._closing.wait(0.5):
+            if not self.server.alive and not self._closing.is_set():
+                raise UserError(f"{self.server.death_notice()} Close this window and start the app again.")
 
     def shutdown(self) -> None:
         with self._guard:

@@ -20,10 +20,15 @@ FILE_ONLY = {"file_only": True}
 
 
 class _ConsoleFormatter(logging.Formatter):
-    """One line per record on stderr: tracebacks stay in the log file."""
+    """One line per record on stderr: tracebacks stay in the log file, even
+    when a library (uvicorn's lifespan, say) puts one in the message itself."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return f"{record.levelname}: {record.getMessage()}"
+        lines = [line for line in record.getMessage().splitlines() if line.strip()]
+        if len(lines) <= 1:
+            return f"{record.levelname}: {lines[0] if lines else ''}"
+        summary = lines[-1].strip() if lines[0].startswith("Traceback") else lines[0]
+        return f"{record.levelname}: {summary} (details in the log)"
 
 
 def _not_file_only(record: logging.LogRecord) -> bool:

@@ -10,12 +10,16 @@ later, the GUI loop), and stopping is cooperative: `should_exit`, then join.
 from __future__ import annotations
 
 import errno
+import logging
 import socket
 import threading
 
 import uvicorn
 
 from desktop_app.errors import UserError
+from desktop_app.logs import FILE_ONLY
+
+log = logging.getLogger(__name__)
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -76,8 +80,10 @@ class ServerThread:
             # Off the main thread uvicorn installs no signal handlers: signals
             # belong to cli.py, which asks us to stop through stop().
             self._server.run(sockets=[self.sock])
-        except BaseException as exc:  # reported to the caller by wait_started / stop
+        except BaseException as exc:  # reported to the caller by wait_started / stop / alive
             self.error = exc
+            log.error("the server thread ended with %s: %s", type(exc).__name__, exc, exc_info=True,
+                      extra=FILE_ONLY)
         finally:
             self.sock.close()
 
@@ -102,6 +108,12 @@ class ServerThread:
     @property
     def alive(self) -> bool:
         return self._thread.is_alive()
+
+    def death_notice(self) -> str:
+        """One sentence for a server thread that ended without being asked to."""
+        error = self.error
+        cause = "" if error is None else f" ({type(error).__name__}{': ' + str(error) if str(error) else ''})"
+        return f"The local server stopped unexpectedly{cause}."
 
     def stop(self, timeout: float = 10.0) -> None:
         self._server.should_exit = True

@@ -142,3 +142,18 @@ def test_environment_sets_the_data_dir(data_dir: Path) -> None:
                        input=PASSWORD + "\n", capture_output=True, text=True, env=env, timeout=60)
     assert r.returncode == 0, r.stderr
     assert (data_dir / "desktop-app.sqlite3").exists()
+
+
+def test_a_dying_server_thread_is_said_not_hung(data_dir: Path) -> None:
+    # tests/server_killer_ui.py raises an exception inside the server thread 1 s after the UI is built.
+    app = AppProcess(data_dir, "--ui", "tests.server_killer_ui:build")
+    try:
+        app.wait_ready()
+        code = app.proc.wait(30)  # not a hang
+        err = app.stderr()
+        assert code == 1 and "Traceback" not in err, err
+        assert "The local server stopped unexpectedly (InjectedFault)" in err.splitlines()[-1], err
+        log = (data_dir / "logs" / "desktop-app.log").read_text()
+        assert "the server thread ended with InjectedFault" in log and "Traceback" in log  # the details, for whoever helps
+    finally:
+        app.kill()

@@ -163,3 +163,12 @@ def test_closing_the_window_while_it_starts(xdisplay: VirtualDisplay, account: P
     # The person changes their mind at once: no server may be left running.
     with launched(xdisplay, account) as app:
         assert app.close(timeout=20) == 0
+
+
+def test_a_dying_server_is_shown_in_the_window(xdisplay: VirtualDisplay, account: Path) -> None:
+    # The server thread dies after the login page is up (tests/server_killer_ui.py): a red sentence, not a dead page.
+    with launched(xdisplay, account, extra_args=("--ui", "tests.server_killer_ui:build")) as app:
+        app.wait_ready()
+        xdisplay.wait_for(lambda s: count(s, is_error_red) > 300)
+        assert app.close() == 1
+    assert "the server thread ended with InjectedFault" in (account / "logs" / "desktop-app.log").read_text()

@@ -17,11 +17,12 @@ from tests.xdisplay import VirtualDisplay, login_page_shown
 class WindowApp:
     """`python -m desktop_app` (no --headless) on the virtual display."""
 
-    def __init__(self, xdisplay: VirtualDisplay, data_dir: Path, command: Sequence[str] = APP_COMMAND) -> None:
+    def __init__(self, xdisplay: VirtualDisplay, data_dir: Path, command: Sequence[str] = APP_COMMAND,
+                 extra_args: Sequence[str] = ()) -> None:
         self.x = xdisplay
         self.data_dir = data_dir
         env = {k: v for k, v in xdisplay.env().items() if not k.startswith("DESKTOP_APP_")}
-        self.proc = subprocess.Popen([*command, "--data-dir", str(data_dir)],
+        self.proc = subprocess.Popen([*command, "--data-dir", str(data_dir), *extra_args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         self.window = xdisplay.find_window(self.proc.pid)
         self.children: set[int] = set()
@@ -78,9 +79,10 @@ class WindowApp:
 
 
 @contextlib.contextmanager
-def launched(xdisplay: VirtualDisplay, data_dir: Path, command: Sequence[str] = APP_COMMAND) -> Iterator[WindowApp]:
+def launched(xdisplay: VirtualDisplay, data_dir: Path, command: Sequence[str] = APP_COMMAND,
+             extra_args: Sequence[str] = ()) -> Iterator[WindowApp]:
     """The app in a window, killed if a test fails half-way; never a traceback on stderr."""
-    app = WindowApp(xdisplay, data_dir, command)
+    app = WindowApp(xdisplay, data_dir, command, extra_args)
     try:
         yield app
     finally:

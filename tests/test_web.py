@@ -117,12 +117,17 @@ def test_next_parameter_cannot_redirect_elsewhere(live_with_user: LiveServer) ->
 def test_only_loopback_host_names_are_served(live_with_user: LiveServer) -> None:
     port = live_with_user.port
     with live_with_user.client() as client:
+        sign_in(client, "alice")
         for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"):
             assert client.get("/healthz", headers={"host": host}).status_code == 200, host
         for host in (f"evil.example:{port}", f"localhost.evil.com:{port}", f"127.0.0.1.nip.io:{port}",
                      f"0.0.0.0:{port}", "127.0.0.1", f"127.0.0.1:{port + 1}", ""):
             r = client.get("/login", headers={"host": host})
             assert r.status_code == 403, host
+            # Gradio's event streams (SSE) and API too, even with a valid session cookie.
+            for path in ("/gradio/gradio_api/queue/data?session_hash=x", "/gradio/gradio_api/call/whoami/x",
+                         "/gradio/config"):
+                assert client.get(path, headers={"host": host}).status_code == 403, (host, path)
 
 
 def test_cross_origin_writes_are_refused(live_with_user: LiveServer) -> None:

@@ -30,9 +30,18 @@ START_TIMEOUT_SECONDS = 120
 def run_desktop(settings: Settings, t0: float) -> int:
     from desktop_app.window import DesktopWindow
 
-    ensure_private_dir(settings.data_dir, what="data directory", flag="--data-dir")
     lock = InstanceLock(settings.data_dir)
-    if not lock.acquire():
+    try:
+        ensure_private_dir(settings.data_dir, what="data directory", flag="--data-dir")
+        acquired = lock.acquire()
+    except UserError as exc:
+        # No usable data directory (read-only, say): a person who double-clicked
+        # sees no terminal, so the sentence goes in a window.
+        return _show_only_error(settings, exc.message)
+    except OSError as exc:
+        return _show_only_error(settings, f"Cannot use the data directory {str(settings.data_dir)!r}: "
+                                          f"{exc.strerror or exc}. Choose another with --data-dir.")
+    if not acquired:
         return _hand_over(settings)
     try:
         window = DesktopWindow(settings)
@@ -45,6 +54,18 @@ def run_desktop(settings: Settings, t0: float) -> int:
         return 1 if session.failed else 0
     finally:
         lock.release()
+
+
+def _show_only_error(settings: Settings, message: str) -> int:
+    """A window with the error screen and nothing else; exit 1 when it closes."""
+    from desktop_app.window import DesktopWindow
+
+    log.error("cannot start: %s", message)
+    print(f"{APP_SLUG}: error: {message}", file=sys.stderr)
+    window = DesktopWindow(settings)
+    SignalWatcher(lambda signum: window.close()).install()
+    window.run(lambda: window.show_error(message))
+    return 1
 
 
 def exit_now(code: int) -> NoReturn:

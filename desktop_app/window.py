@@ -147,15 +147,19 @@ class DesktopWindow:
         # Files the UI offers for download get a save dialog instead of nothing.
         webview.settings["ALLOW_DOWNLOADS"] = True
         webview.settings["OPEN_EXTERNAL_LINKS_IN_BROWSER"] = True
-        storage = self.settings.data_dir / WEBVIEW_STORAGE
-        storage.mkdir(mode=0o700, exist_ok=True)
+        storage: Path | None = self.settings.data_dir / WEBVIEW_STORAGE
+        try:
+            storage.mkdir(mode=0o700, exist_ok=True)  # type: ignore[union-attr]
+        except OSError as exc:  # an unusable data dir: the window still shows why
+            log.warning("no persistent webview storage: %s", exc)
+            storage = None
         webview.start(
             boot,
             gui=linux_backend(),
             # Persistent storage (not pywebview's private default), so a
             # "remember me" cookie survives a restart of the app.
-            private_mode=False,
-            storage_path=str(storage),
+            private_mode=storage is None,
+            storage_path=str(storage) if storage else None,
             debug=self.settings.debug,
             # The taskbar / dock icon (GTK and Qt; Windows and macOS take the executable's).
             icon=str(Path(__file__).parent / ICON),

@@ -157,3 +157,42 @@ def test_a_dying_server_thread_is_said_not_hung(data_dir: Path) -> None:
         assert "the server thread ended with InjectedFault" in log and "Traceback" in log  # the details, for whoever helps
     finally:
         app.kill()
+
+
+def test_no_secret_reaches_the_log(data_dir: Path) -> None:
+    """Not the launch token, a session id, a CSRF token or a password, even with --debug."""
+    from urllib.parse import parse_qs, urlsplit
+
+    run_cli("users", "add", "alice", "--password-stdin", "--data-dir", str(data_dir), input=PASSWORD + "\n")
+    app = AppProcess(data_dir, "--debug")
+    try:
+        launch = app.wait_ready()
+        with launched_client(launch) as client:
+            assert sign_in(client, "alice", "a wrong password").status_code == 401
+            assert sign_in(client, "alice").status_code == 303
+            assert client.get("/gradio/").status_code == 200
+            secrets = [parse_qs(urlsplit(launch).query)["token"][0], client.cookies["desktop-app-session"],
+                       client.cookies["desktop-app-csrf"], PASSWORD, "a wrong password"]
+        assert app.stop() == 0
+        written = (data_dir / "logs" / "desktop-app.log").read_text() + app.stderr()
+        assert "sign" in written.lower() or "serving" in written  # the log is not empty: the check means something
+        for secret in secrets:
+            assert secret not in written, f"a secret reached the log: {secret[:6]}…"
+    finally:
+        app.kill()
+
+
+def test_a_read_only_data_dir_is_one_clear_error(small_disk: Path) -> None:
+    from tests.conftest import remount_read_only
+
+    data_dir = small_disk / "data"
+    assert run_cli("users", "add", "alice", "--password-stdin", "--data-dir", str(data_dir),
+                   input=PASSWORD + "\n").returncode == 0
+    before = (data_dir / "desktop-app.sqlite3").read_bytes()
+    remount_read_only(small_disk)
+    for args in (["--headless"], ["users", "list"]):
+        r = run_cli(*args, "--data-dir", str(data_dir))
+        assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+        last = r.stderr.strip().splitlines()[-1]
+        assert "Read-only file system" in last and "--data-dir" in last, r.stderr
+    assert (data_dir / "desktop-app.sqlite3").read_bytes() == before

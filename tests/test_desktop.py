@@ -172,3 +172,15 @@ def test_a_dying_server_is_shown_in_the_window(xdisplay: VirtualDisplay, account
         xdisplay.wait_for(lambda s: count(s, is_error_red) > 300)
         assert app.close() == 1
     assert "the server thread ended with InjectedFault" in (account / "logs" / "desktop-app.log").read_text()
+
+
+def test_a_read_only_data_dir_is_shown_in_the_window(xdisplay: VirtualDisplay, small_disk: Path) -> None:
+    # A person who double-clicks sees no terminal: the sentence must be in a window.
+    from tests.conftest import remount_read_only
+
+    data_dir = small_disk / "data"
+    data_dir.mkdir()
+    remount_read_only(small_disk)
+    with launched(xdisplay, data_dir) as app:
+        xdisplay.wait_for(lambda s: count(s, is_error_red) > 300)
+        assert app.close() == 1

@@ -12,7 +12,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -63,7 +62,6 @@ def test_kill_9_during_writes(tmp_path: Path) -> None:
 
 def test_the_check_sees_a_torn_record(tmp_path: Path) -> None:
     # The checker must be able to fail: a record whose payload does not match its checksum.
-    import pytest
 
     path = tmp_path / "store.sqlite3"
     Database(path).close()
@@ -132,20 +130,6 @@ def test_other_processes_writing_never_reach_a_person(live_with_user) -> None:  
     written = 2 * sum(c.value for c in counts)
     print(f"{saved} saves over HTTP ({overlapping} while 3 other processes wrote {written} times); "
           "none failed, none lost")
-
-
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 4 MiB tmpfs: a disk the test can fill up."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root (CI runs as root)")
-    mount_point = tmp_path / "disk"
-    mount_point.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", str(mount_point)],
-                       capture_output=True, text=True)
-    assert r.returncode == 0, f"cannot mount a tmpfs: {r.stderr}"
-    yield mount_point
-    subprocess.run(["umount", "--lazy", str(mount_point)], check=False)
 
 
 def fill_up(directory: Path) -> Path:

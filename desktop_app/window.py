@@ -131,6 +131,7 @@ class DesktopWindow:
             text_select=True,
         )
         self._loads = 0
+        self._loaded = threading.Condition()
         self.window.events.loaded += self._on_loaded
         self.window.events.resized += self._on_resized
         self.window.events.moved += self._on_moved
@@ -168,6 +169,15 @@ class DesktopWindow:
 
     def wait_first_load(self, timeout: float) -> bool:
         return self._first_load.wait(timeout)
+
+    def wait_next_load(self, after: int, timeout: float) -> bool:
+        """Wait until more than `after` pages have loaded (see `loads`)."""
+        with self._loaded:
+            return self._loaded.wait_for(lambda: self._loads > after or self.closed, timeout)
+
+    @property
+    def loads(self) -> int:
+        return self._loads
 
     def show_url(self, url: str) -> None:
         self._first_load.wait(5)
@@ -211,7 +221,9 @@ class DesktopWindow:
             self.window.destroy()
 
     def _on_loaded(self) -> None:
-        self._loads += 1
+        with self._loaded:
+            self._loads += 1
+            self._loaded.notify_all()
         # bench/window_start.py reads these lines (their timestamps) from the log.
         log.info("page %d loaded in the window", self._loads)
         self._first_load.set()

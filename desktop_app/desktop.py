@@ -168,7 +168,12 @@ class _Session:
         with self._guard:  # not while shutdown() runs
             if self._closing.is_set():
                 return False
-            moved = set_aside(path)
+            try:
+                moved = set_aside(path)
+            except OSError as exc:
+                self._fail(f"Could not move the damaged store aside: {exc.strerror or exc}. "
+                           "It was left as it was.")
+                return False
         log.warning("the damaged store was moved to %s at the person's request", moved)
         self.failed = False
         self.window.show_loading()

@@ -171,9 +171,13 @@ class _Session:
             try:
                 moved = set_aside(path)
             except OSError as exc:
-                self._fail(f"Could not move the damaged store aside: {exc.strerror or exc}. "
-                           "It was left as it was.")
-                return False
+                failure = exc
+            else:
+                failure = None
+        if failure is not None:  # said outside the lock: the window call may wait on the GUI thread
+            self._fail(f"Could not move the damaged store aside: {failure.strerror or failure}. "
+                       "It was left as it was.")
+            return False
         log.warning("the damaged store was moved to %s at the person's request", moved)
         self.failed = False
         self.window.show_loading()

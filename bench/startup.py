@@ -39,7 +39,8 @@ def one_run(command: list[str], data_dir: Path) -> tuple[float, float, float, fl
         ready = time.perf_counter() - t0
         launch = line.split()[1]  # carries this launch's token
         parts = urlsplit(launch)
-        with httpx.Client(base_url=f"{parts.scheme}://{parts.netloc}", timeout=30) as client:
+        base = f"{parts.scheme}://{parts.netloc}"
+        with httpx.Client(base_url=base, timeout=30, headers={"origin": base}) as client:
             client.get(launch)  # swaps the token for its cookie, as the window does
             while client.get("/login").status_code != 200:
                 time.sleep(0.005)

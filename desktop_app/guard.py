@@ -7,7 +7,9 @@ Pure ASGI, outermost in the stack. Three rules, for http and websocket alike:
   name resolves to 127.0.0.1) or a confused client.
 - A present Origin must be exactly http://<that host>. Cookies are shared by all
   ports of 127.0.0.1, so another local port is a different origin to refuse.
-  Gradio's own CORS code never rejects, so this check is ours.
+  Gradio's own CORS code never rejects, so this check is ours. An unsafe request
+  must show where it comes from: Origin, or else a Referer on our origin
+  (browsers send one of them; a script must say so too).
 - Unsafe methods are refused when the browser says they are cross-site or
   same-site (`Sec-Fetch-Site`), even without an Origin header.
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from urllib.parse import urlsplit
 
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -83,8 +86,13 @@ class GuardMiddleware:
         else:
             origin = headers.get("origin")
             unsafe = scope["type"] == "websocket" or scope.get("method", "GET") not in SAFE_METHODS
+            if origin is None and unsafe and "referer" in headers:
+                parts = urlsplit(headers["referer"])
+                origin = f"{parts.scheme}://{parts.netloc}"
             if origin is not None and origin != f"http://{host}":
                 reason = "cross-origin request"
+            elif unsafe and origin is None:
+                reason = "request without Origin or Referer"
             elif unsafe and headers.get("sec-fetch-site") in ("cross-site", "same-site"):
                 reason = "cross-site request"
         if reason is not None:

@@ -37,7 +37,8 @@ def make_settings(data_dir: Path, **flags: object) -> Settings:
 def launched_client(launch: str) -> Iterator[httpx.Client]:
     """An HTTP client that has opened this launch's URL (and so holds its cookie)."""
     parts = urlsplit(launch)
-    with httpx.Client(base_url=f"{parts.scheme}://{parts.netloc}", timeout=30) as client:
+    base = f"{parts.scheme}://{parts.netloc}"
+    with httpx.Client(base_url=base, timeout=30, headers={"origin": base}) as client:  # as a browser would
         r = client.get(launch)
         assert r.status_code == 303 and r.headers["location"] == "/login", (r.status_code, r.text)
         yield client
@@ -60,7 +61,9 @@ class LiveServer:
         self.port = self.server.port
 
     def client(self, **kwargs: object) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=30, **kwargs)  # type: ignore[arg-type]
+        # Our Origin on every request, as a browser sends on its POSTs; tests of other origins override it.
+        headers = {"origin": self.url, **kwargs.pop("headers", {})}  # type: ignore[dict-item]
+        return httpx.Client(base_url=self.url, timeout=30, headers=headers, **kwargs)  # type: ignore[arg-type]
 
     def close(self) -> None:
         self.server.stop()

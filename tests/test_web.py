@@ -119,7 +119,7 @@ def test_only_loopback_host_names_are_served(live_with_user: LiveServer) -> None
     with live_with_user.client() as client:
         sign_in(client, "alice")
         for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"):
-            assert client.get("/healthz", headers={"host": host}).status_code == 200, host
+            assert client.get("/healthz", headers={"host": host, "origin": f"http://{host}"}).status_code == 200, host
         for host in (f"evil.example:{port}", f"localhost.evil.com:{port}", f"127.0.0.1.nip.io:{port}",
                      f"0.0.0.0:{port}", "127.0.0.1", f"127.0.0.1:{port + 1}", ""):
             r = client.get("/login", headers={"host": host})
@@ -147,6 +147,24 @@ def test_cross_origin_writes_are_refused(live_with_user: LiveServer) -> None:
         # A cross-origin read is refused too, so no CORS header can leak data.
         r = client.get("/gradio/config", headers={"origin": "http://evil.example"})
         assert r.status_code == 403 and "access-control-allow-origin" not in r.headers
+
+
+def test_unsafe_requests_must_say_where_they_come_from(live_with_user: LiveServer) -> None:
+    port = live_with_user.port
+    with live_with_user.client() as client:
+        sign_in(client, "alice")
+        csrf = client.cookies["desktop-app-csrf"]
+        def logout(**headers: str) -> int:
+            # httpx sends the client's default Origin unless the request names its own; drop it for these.
+            request = client.build_request("POST", "/logout", data={"csrf": csrf})
+            del request.headers["origin"]
+            request.headers.update(headers)
+            return client.send(request).status_code
+        assert logout() == 403  # neither Origin nor Referer
+        assert logout(referer=f"http://127.0.0.1:{port + 1}/x") == 403  # another local port
+        assert logout(referer="http://evil.example/") == 403
+        assert client.get("/gradio/", headers={"accept": "text/html"}).status_code == 200  # still signed in
+        assert logout(referer=f"http://127.0.0.1:{port}/gradio/") == 303  # our own page: fine
 
 
 def test_security_headers(live_with_user: LiveServer) -> None:

@@ -107,6 +107,29 @@ def save_geometry(path: Path, geometry: dict[str, int]) -> None:
         log.warning("could not save window geometry to %s: %s", path, exc)
 
 
+def _fix_gtk_save_dialog_folder() -> None:
+    """pywebview's GTK save dialog (downloads) opens in the XDG download folder;
+    GLib reports none when ~/.config/user-dirs.dirs is missing (minimal installs,
+    servers, CI), and then `set_current_folder(None)` raises a TypeError inside
+    the download callback: the download silently does nothing. Start such a
+    dialog in ~/Downloads, or the home folder, instead."""
+    from webview.platforms import gtk as gtk_platform
+
+    view = gtk_platform.BrowserView
+    if getattr(view.create_file_dialog, "_desktop_app_fixed", False):
+        return
+    original = view.create_file_dialog
+
+    def create_file_dialog(self, dialog_type, directory, *args):  # type: ignore[no-untyped-def]
+        if not directory:
+            downloads = Path.home() / "Downloads"
+            directory = str(downloads if downloads.is_dir() else Path.home())
+        return original(self, dialog_type, directory, *args)
+
+    create_file_dialog._desktop_app_fixed = True  # type: ignore[attr-defined]
+    view.create_file_dialog = create_file_dialog
+
+
 class DesktopWindow:
     def __init__(self, settings: Settings) -> None:
         import webview
@@ -147,6 +170,9 @@ class DesktopWindow:
             os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
         # Files the UI offers for download get a save dialog instead of nothing.
         webview.settings["ALLOW_DOWNLOADS"] = True
+        gui = linux_backend()
+        if gui == "gtk":
+            _fix_gtk_save_dialog_folder()
         webview.settings["OPEN_EXTERNAL_LINKS_IN_BROWSER"] = True
         storage: Path | None = self.settings.data_dir / WEBVIEW_STORAGE
         try:
@@ -156,7 +182,7 @@ class DesktopWindow:
             storage = None
         webview.start(
             boot,
-            gui=linux_backend(),
+            gui=gui,
             # Persistent storage (not pywebview's private default), so a
             # "remember me" cookie survives a restart of the app.
             private_mode=storage is None,

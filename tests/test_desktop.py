@@ -22,6 +22,7 @@ from tests.xdisplay import (
     app_ui_shown,
     count,
     is_error_red,
+    is_orange,
     login_page_shown,
 )
 
@@ -184,3 +185,41 @@ def test_a_read_only_data_dir_is_shown_in_the_window(xdisplay: VirtualDisplay, s
     with launched(xdisplay, data_dir) as app:
         xdisplay.wait_for(lambda s: count(s, is_error_red) > 300)
         assert app.close() == 1
+
+
+def _center_of_widest_orange(shot) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """Screen position of the middle of the wide orange button."""
+    width, height = shot.size
+    pixels = shot.load()
+    rows = [y for y in range(height) if sum(1 for x in range(0, width, 4) if is_orange(pixels[x, y])) > 100]
+    y = (rows[0] + rows[-1]) // 2
+    xs = [x for x in range(width) if is_orange(pixels[x, y])]
+    return (xs[0] + xs[-1]) // 2, y
+
+
+def test_a_download_is_saved_through_the_save_dialog(xdisplay: VirtualDisplay, account: Path, tmp_path: Path) -> None:
+    # tests/download_ui.py: one wide button that downloads a text file. The GTK save
+    # dialog must open (it did not when GLib knows no XDG download folder, as here),
+    # and the file must land where the person says.
+    from tests.download_ui import CONTENT
+
+    target = tmp_path / "saved" / "my-report.txt"
+    target.parent.mkdir()
+    with launched(xdisplay, account, extra_args=("--ui", "tests.download_ui:build")) as app:
+        app.wait_ready()
+        app.sign_in()
+        shot = xdisplay.wait_for(app_ui_shown)
+        x, y = _center_of_widest_orange(shot)
+        xdisplay.xdotool("mousemove", str(x), str(y), "click", "1")
+        deadline = time.monotonic() + 20
+        while not (dialog := xdisplay.xdotool("search", "--onlyvisible", "--name", "^Save")):
+            assert time.monotonic() < deadline, "no save dialog appeared"
+            time.sleep(0.2)
+        xdisplay.xdotool("windowfocus", "--sync", dialog.split()[-1])
+        xdisplay.key("ctrl+a")  # the suggested name is in the Name field; replace it with a full path
+        xdisplay.xdotool("type", "--delay", "15", str(target))
+        xdisplay.key("Return")
+        while not (target.exists() and target.read_text() == CONTENT):
+            assert time.monotonic() < deadline, f"the download did not arrive at {target}"
+            time.sleep(0.2)
+        assert app.close() == 0

@@ -121,6 +121,8 @@ def create_app(
             expected.encode(), submitted.encode()
         )
 
+    # Store writes run in worker threads, like the password checks: another process
+    # holding SQLite's write lock must not stall the event loop (up to busy_timeout).
     def start_session(request: Request, username: str, target: str, remember: bool) -> Response:
         old = context_of(request)
         if old and old.token:
@@ -158,7 +160,8 @@ def create_app(
             return html(page, 400, csrf)
         result = await run_in_threadpool_limited(login_limiter, accounts.authenticate, username, password)
         if result.status is LoginStatus.OK:
-            return start_session(request, result.username, target, form.get("remember") == "1")
+            return await run_in_threadpool(start_session, request, result.username, target,
+                                           form.get("remember") == "1")
         if result.status is LoginStatus.THROTTLED:
             error, status = (f"Too many failed attempts. Try again in {result.retry_after} seconds.", 429)
         else:
@@ -196,13 +199,13 @@ def create_app(
             except UserError as exc:
                 error = exc.message
             else:
-                return start_session(request, name, HOME, form.get("remember") == "1")
+                return await run_in_threadpool(start_session, request, name, HOME, form.get("remember") == "1")
         return html(pages.setup_page(csrf=csrf[0], username=username, error=error), 400, csrf)
 
     async def logout(request: Request) -> Response:
         token = cookie_value(request.scope, SESSION_COOKIE)
         if token:
-            sessions.delete(token)
+            await run_in_threadpool(sessions.delete, token)
         response = RedirectResponse("/login", status_code=303, headers={"Cache-Control": "no-store"})
         response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
         return response

@@ -16,6 +16,7 @@ import time
 from http.cookies import SimpleCookie
 from urllib.parse import quote
 
+import anyio.to_thread
 from starlette.responses import JSONResponse, RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -67,7 +68,8 @@ class SessionGate:
         session = self.store.get(token) if token else None
         if session is not None and time.time() - session.last_seen > TOUCH_INTERVAL_SECONDS:
             try:
-                self.store.touch(token)  # type: ignore[arg-type]
+                # A write: in a worker thread, so a write lock held elsewhere stalls this request only.
+                await anyio.to_thread.run_sync(self.store.touch, token)
             except StoreError as exc:
                 # Only idle-timeout bookkeeping: a missed update can end the session
                 # sooner, never later, so a full disk need not lock the person out.

@@ -236,10 +236,11 @@ def create_app(
     if launch_token is not None:
         middleware.append(Middleware(LaunchGate, token=launch_token))
     middleware.append(Middleware(SessionGate, store=sessions, accounts=accounts))
-    async def store_failed(request: Request, exc: Exception) -> Response:
+
+    async def store_failed(request: Request, exc: StoreError) -> Response:
         # The disk is full or the store unwritable: one sentence, nothing half-done
         # (the transaction was rolled back), and no session was issued.
-        message = exc.message if isinstance(exc, StoreError) else str(exc)
+        message = exc.message
         log.error("%s %s: %s", request.method, request.url.path, message)
         if "text/html" in request.headers.get("accept", ""):
             return html(pages.problem_page(message=message), 503)

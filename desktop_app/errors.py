@@ -4,6 +4,8 @@ Raised anywhere, it is caught at the edge (the CLI, a page) and shown as a singl
 line that names the bad value and what to do about it. Never a traceback.
 """
 
+from pathlib import Path
+
 
 class UserError(Exception):
     """A mistake in input or environment, explained in one line.
@@ -29,6 +31,6 @@ class DamagedStoreError(StoreError):
     database, truncated, corrupt). It is left untouched; the person may choose
     to set it aside (db.set_aside) and start with an empty store."""
 
-    def __init__(self, message: str, *, path: object) -> None:
+    def __init__(self, message: str, *, path: Path) -> None:
         super().__init__(message)
         self.path = path

@@ -79,7 +79,6 @@ def setup_page(*, csrf: str, username: str = "", error: str | None = None) -> st
     )
 
 
-
 def problem_page(*, message: str) -> str:
     """A request could not be completed for a reason outside the app (a full disk)."""
     body = '<p><a href="/login">Back</a></p>'

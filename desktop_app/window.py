@@ -142,9 +142,6 @@ class DesktopWindow:
         # its size while it closes would deadlock the GUI thread on itself.
         self.geometry = dict(geometry)
         self.closed = False
-        # Replacing the page before the loading page has finished loading races
-        # pywebview's own script injection into it; wait for that first load.
-        self._first_load = threading.Event()
         self.window = webview.create_window(
             f"{APP_NAME}",
             html=screens.loading_page(log_file=str(settings.dirs.log_file)),
@@ -153,6 +150,9 @@ class DesktopWindow:
             min_size=MIN_SIZE,
             text_select=True,
         )
+        # Pages loaded so far. Replacing the page before the loading page has
+        # finished loading races pywebview's own script injection into it, so
+        # show_* wait for that first load.
         self._loads = 0
         self._loaded = threading.Condition()
         self.window.events.loaded += self._on_loaded
@@ -194,7 +194,7 @@ class DesktopWindow:
         save_geometry(self.geometry_path, self.geometry)
 
     def wait_first_load(self, timeout: float) -> bool:
-        return self._first_load.wait(timeout)
+        return self.wait_next_load(0, timeout)
 
     def wait_next_load(self, after: int, timeout: float) -> bool:
         """Wait until more than `after` pages have loaded (see `loads`)."""
@@ -206,7 +206,7 @@ class DesktopWindow:
         return self._loads
 
     def show_url(self, url: str) -> None:
-        self._first_load.wait(5)
+        self.wait_first_load(5)
         if not self.closed:
             self.window.load_url(url)
 
@@ -228,7 +228,7 @@ class DesktopWindow:
             self.window.load_html(screens.loading_page(log_file=str(self.settings.dirs.log_file)))
 
     def show_error(self, message: str, *, offer_fresh_start: bool = False) -> None:
-        self._first_load.wait(5)
+        self.wait_first_load(5)
         if not self.closed:
             self.window.load_html(screens.error_page(message=message, log_file=str(self.settings.dirs.log_file),
                                                      offer_fresh_start=offer_fresh_start))
@@ -252,7 +252,6 @@ class DesktopWindow:
             self._loaded.notify_all()
         # bench/window_start.py reads these lines (their timestamps) from the log.
         log.info("page %d loaded in the window", self._loads)
-        self._first_load.set()
 
     def _on_resized(self, width: int, height: int) -> None:
         self.geometry.update(width=int(width), height=int(height))
@@ -264,5 +263,7 @@ class DesktopWindow:
         log.info("window closing")
 
     def _on_closed(self) -> None:
-        self.closed = True
+        with self._loaded:  # nobody waits for a page in a closed window
+            self.closed = True
+            self._loaded.notify_all()
 

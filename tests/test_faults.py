@@ -155,21 +155,9 @@ def fill_up(directory: Path) -> Path:
     return filler
 
 
-def event_outcome(client, api_name: str, data: list) -> tuple[str, str]:  # type: ignore[no-untyped-def]
-    """('complete', data) or ('error', message) of one Gradio event over its HTTP API."""
-    r = client.post(f"/gradio/gradio_api/call/{api_name}", json={"data": data})
-    assert r.status_code == 200, r.text
-    with client.stream("GET", f"/gradio/gradio_api/call/{api_name}/{r.json()['event_id']}") as stream:
-        lines = list(stream.iter_lines())
-    events = dict(zip(lines[0::3], lines[1::3], strict=False))
-    for kind in ("complete", "error"):
-        if f"event: {kind}" in events:
-            return kind, events[f"event: {kind}"].removeprefix("data: ")
-    raise AssertionError(lines)
-
-
 def test_a_full_disk_loses_nothing_and_lets_nobody_in(small_disk: Path) -> None:
     from tests.helpers import PASSWORD, LiveServer, make_settings, sign_in
+    from tests.test_web import event_outcome
 
     live = LiveServer(make_settings(small_disk / "data"))  # the store and Gradio's temp files on the small disk
     try:

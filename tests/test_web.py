@@ -194,16 +194,25 @@ def test_security_headers(live_with_user: LiveServer) -> None:
         assert "sha256-" not in served.headers.get("content-security-policy", "")
 
 
-def call_event(client: httpx.Client, api_name: str, data: list) -> list:
-    """Gradio's two-step HTTP API: POST starts the event, GET streams its result."""
+def event_outcome(client: httpx.Client, api_name: str, data: list) -> tuple[str, str]:
+    """Gradio's two-step HTTP API: POST starts the event, GET streams its result.
+    Returns ('complete', data) or ('error', message)."""
     r = client.post(f"/gradio/gradio_api/call/{api_name}", json={"data": data})
     assert r.status_code == 200, r.text
-    event_id = r.json()["event_id"]
-    with client.stream("GET", f"/gradio/gradio_api/call/{api_name}/{event_id}") as stream:
-        lines = [line for line in stream.iter_lines()]
+    with client.stream("GET", f"/gradio/gradio_api/call/{api_name}/{r.json()['event_id']}") as stream:
+        lines = list(stream.iter_lines())
     events = dict(zip(lines[0::3], lines[1::3], strict=False))
-    assert "event: complete" in events, lines
-    return json.loads(events["event: complete"].removeprefix("data: "))
+    for kind in ("complete", "error"):
+        if f"event: {kind}" in events:
+            return kind, events[f"event: {kind}"].removeprefix("data: ")
+    raise AssertionError(lines)
+
+
+def call_event(client: httpx.Client, api_name: str, data: list) -> list:
+    """The result of an event that must complete."""
+    kind, result = event_outcome(client, api_name, data)
+    assert kind == "complete", (kind, result)
+    return json.loads(result)
 
 
 def test_gradio_event_reaches_the_users_own_data(live_with_user: LiveServer) -> None:

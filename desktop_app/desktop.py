@@ -195,7 +195,8 @@ class _Session:
             if self._closing.is_set():
                 raise _Cancelled
             self.services = open_services(settings)
-        sock = bind_socket(settings.host, settings.port)
+        # With the default port 0, the window's port from the last run if free (see last_port).
+        sock = bind_socket(settings.host, settings.port, preferred=self.window.last_port)
         loader = GradioLoader(settings)
         token = new_launch_token() if settings.launch_token else None
         app = create_app(settings, self.services, loader, instance=self.lock,
@@ -209,6 +210,7 @@ class _Session:
         if not self.server.wait_started(START_TIMEOUT_SECONDS):
             raise UserError(f"The local server did not start ({self.server.error or 'timed out'}).")
         self.lock.publish(self.server.url)
+        self.window.remember_port(self.server.port)
         log.info("serving %s (ready after %.3fs)", self.server.url, time.perf_counter() - self.t0)
         url = launch_url(self.server.url, token)
         print(f"READY {url}", flush=True)

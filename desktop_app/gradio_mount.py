@@ -148,8 +148,47 @@ def build_mounted(settings: Settings, path: str) -> tuple[FastAPI, Any]:
     asyncio.run(_in_loop())
     for route in host.routes:
         if getattr(route, "path", None) == path:
-            return host, route.app  # type: ignore[attr-defined]
+            gradio_app = route.app  # type: ignore[attr-defined]
+            gradio_app.add_middleware(KeepHashedAssets)
+            return host, gradio_app
     raise RuntimeError(f"gr.mount_gradio_app did not mount at {path!r}")
+
+
+class KeepHashedAssets:
+    """Lets the browser keep Gradio's built front end without asking again.
+
+    Every file under `assets/` carries a hash of its content in its name (a new
+    Gradio release brings new names), and `theme.css?v=<hash>` likewise, so a
+    copy can never go stale. Gradio sends no caching headers, so WebKit asked
+    for each of its ~60 files again, or fetched it, at every sign-in; with this
+    header it uses its disk cache (see also DesktopWindow.last_port)."""
+
+    HEADER = (b"cache-control", b"private, max-age=31536000, immutable")
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not self._hashed(scope):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_cacheable(message: Any) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 200:
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"cache-control"]
+                message["headers"] = [*headers, self.HEADER]
+            await send(message)
+
+        await self.app(scope, receive, send_cacheable)
+
+    @staticmethod
+    def _hashed(scope: Any) -> bool:
+        path, root = scope["path"], scope.get("root_path", "")
+        if root and path.startswith(root):
+            path = path[len(root):]  # the path inside the mount
+        if path.startswith("/assets/"):
+            return True
+        return path == "/theme.css" and scope.get("query_string", b"").startswith(b"v=")
 
 
 def _mount(app: FastAPI, settings: Settings, path: str) -> None:

@@ -22,7 +22,18 @@ from desktop_app.logs import FILE_ONLY
 log = logging.getLogger(__name__)
 
 
-def bind_socket(host: str, port: int) -> socket.socket:
+def bind_socket(host: str, port: int, *, preferred: int | None = None) -> socket.socket:
+    """Listen on host:port (0: any free port). `preferred`, with port 0: try that
+    port first and take any free one if it is not available."""
+    if port == 0 and preferred:
+        try:
+            return _bind(host, preferred)
+        except UserError:
+            log.info("port %d is not available; taking any free port", preferred)
+    return _bind(host, port)
+
+
+def _bind(host: str, port: int) -> socket.socket:
     # IPPROTO_TCP, not the default 0: asyncio turns Nagle off (TCP_NODELAY) only
     # on connections whose socket says it is TCP, and accepted sockets inherit
     # this one's. With Nagle on, each response's body waited for the ACK of its

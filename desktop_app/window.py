@@ -79,7 +79,8 @@ def _has_qt_webengine() -> bool:
 
 
 def load_geometry(path: Path) -> dict[str, int]:
-    """Last size and position; defaults for a missing or unreadable file."""
+    """Last size and position, and the last server port (see `last_port`);
+    defaults for a missing or unreadable file."""
     geometry = {"width": DEFAULT_SIZE[0], "height": DEFAULT_SIZE[1]}
     try:
         saved = json.loads(path.read_text())
@@ -89,7 +90,7 @@ def load_geometry(path: Path) -> dict[str, int]:
         log.warning("ignoring window geometry in %s: %s", path, exc)
         return geometry
     for key, low, high in (("width", MIN_SIZE[0], 10000), ("height", MIN_SIZE[1], 10000),
-                           ("x", -10000, 10000), ("y", -10000, 10000)):
+                           ("x", -10000, 10000), ("y", -10000, 10000), ("port", 1024, 65535)):
         value = saved.get(key) if isinstance(saved, dict) else None
         if isinstance(value, int) and low <= value <= high:
             geometry[key] = value
@@ -204,6 +205,17 @@ class DesktopWindow:
     @property
     def loads(self) -> int:
         return self._loads
+
+    @property
+    def last_port(self) -> int | None:
+        """The server's port in the last run. Serving on it again keeps the page
+        origin the same, and with it the window's web cache and local storage:
+        on a new port each launch, WebKit fetched all of Gradio's ~60 scripts
+        and stylesheets again at the first sign-in."""
+        return self.geometry.get("port")
+
+    def remember_port(self, port: int) -> None:
+        self.geometry["port"] = port  # saved with the geometry when the window closes
 
     def show_url(self, url: str) -> None:
         self.wait_first_load(5)

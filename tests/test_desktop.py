@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -107,6 +109,30 @@ def test_keep_me_signed_in_and_window_size_survive_a_restart(
         # Ticked: straight to the app. Not ticked: the cookie died with the window.
         xdisplay.wait_for(app_ui_shown if remember else login_page_shown)
         assert app.close() == 0
+
+
+def test_the_window_keeps_its_port_across_launches(xdisplay: VirtualDisplay, account: Path) -> None:
+    """The same origin each launch keeps the window's web cache valid (Gradio's
+    scripts are not fetched again); a taken port is no obstacle."""
+    def port_of(launch: str) -> int:
+        return int(urlsplit(launch).port or 0)
+
+    with launched(xdisplay, account) as app:
+        first = port_of(app.wait_ready())
+        assert app.close() == 0
+    with launched(xdisplay, account) as app:
+        assert port_of(app.wait_ready()) == first
+        assert app.close() == 0
+    with socket.socket() as squatter:
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past the last run's TIME_WAIT
+        squatter.bind(("127.0.0.1", first))
+        squatter.listen()
+        with launched(xdisplay, account) as app:
+            launch = app.wait_ready()
+            assert port_of(launch) != first
+            with launched_client(launch) as client:
+                assert client.get("/login").status_code == 200
+            assert app.close() == 0
 
 
 def test_a_start_failure_is_shown_in_the_window(xdisplay: VirtualDisplay, data_dir: Path) -> None:

@@ -8,6 +8,10 @@ import socket
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
+from desktop_app.errors import UserError
+from desktop_app.server import bind_socket
 from tests.helpers import LiveServer, make_settings
 
 
@@ -45,3 +49,17 @@ def test_the_server_sends_small_writes_at_once(data_dir: Path) -> None:
         assert found == [1], f"TCP_NODELAY is {found[0]} on the server's end of the connection"
     finally:
         live.close()
+
+
+def test_a_preferred_port_is_used_when_free_and_skipped_when_taken() -> None:
+    with socket.socket() as probe:  # a port that is free right now
+        probe.bind(("127.0.0.1", 0))
+        free = probe.getsockname()[1]
+    with bind_socket("127.0.0.1", 0, preferred=free) as sock:
+        assert sock.getsockname()[1] == free
+        # Taken (by that socket): any other free port instead, no error.
+        with bind_socket("127.0.0.1", 0, preferred=free) as other:
+            assert other.getsockname()[1] not in (0, free)
+        # An explicit --port is never swapped for another one.
+        with pytest.raises(UserError, match=f"Port {free} on 127.0.0.1 is already in use"):
+            bind_socket("127.0.0.1", free, preferred=free + 1)

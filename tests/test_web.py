@@ -194,6 +194,26 @@ def test_security_headers(live_with_user: LiveServer) -> None:
         assert "sha256-" not in served.headers.get("content-security-policy", "")
 
 
+def test_only_gradios_hashed_files_may_be_kept_by_the_browser(live_with_user: LiveServer) -> None:
+    with live_with_user.client() as client:
+        sign_in(client, "alice")
+        page = client.get("/gradio/")
+        assets = re.findall(r'(?:src|href)="\./(assets/[^"]+)"', page.text)
+        assert assets, "no built files referenced by Gradio's page"
+        for path in assets:
+            r = client.get(f"/gradio/{path}")
+            assert r.status_code == 200 and r.headers["cache-control"] == "private, max-age=31536000, immutable", path
+        assert client.get("/gradio/theme.css?v=0123abcd").headers["cache-control"].endswith("immutable")
+        # Anything else: no long-lived copy. Pages, the unversioned theme, the API, a 404.
+        for path in ("/gradio/", "/gradio/theme.css", "/gradio/gradio_api/info", "/gradio/assets/missing.js"):
+            assert "immutable" not in client.get(path).headers.get("cache-control", ""), path
+        assert "immutable" not in client.get("/login").headers.get("cache-control", "")
+    # Without a session, nothing at all (and so nothing cached).
+    with live_with_user.client() as stranger:
+        r = stranger.get(f"/gradio/{assets[0]}", headers={"accept": "application/json"})
+        assert r.status_code == 401 and "immutable" not in r.headers.get("cache-control", "")
+
+
 def event_outcome(client: httpx.Client, api_name: str, data: list) -> tuple[str, str]:
     """Gradio's two-step HTTP API: POST starts the event, GET streams its result.
     Returns ('complete', data) or ('error', message)."""

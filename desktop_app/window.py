@@ -70,6 +70,15 @@ def _has_gtk_webkit() -> bool:
         return False
 
 
+def has_gpu_render_node() -> bool:
+    """A GPU the kernel offers for rendering (Linux: /dev/dri/renderD*). VMs,
+    Xvfb and remote sessions usually have none, so GL there is software."""
+    try:
+        return any(name.startswith("renderD") for name in os.listdir("/dev/dri"))
+    except OSError:
+        return False
+
+
 def _has_qt_webengine() -> bool:
     try:
         import PyQt6.QtWebEngineWidgets  # noqa: F401
@@ -174,6 +183,13 @@ class DesktopWindow:
         gui = linux_backend()
         if gui == "gtk":
             _fix_gtk_save_dialog_folder()
+            if not has_gpu_render_node():
+                # No GPU: WebKit's accelerated compositing would run on Mesa's
+                # software GL. Measured here (Xvfb, 2 cores): without it the
+                # loading screen is on screen 0.11 s sooner and the Gradio UI
+                # usable ~0.06 s sooner after sign-in. Someone who wants it
+                # anyway sets WEBKIT_DISABLE_COMPOSITING_MODE=0.
+                os.environ.setdefault("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
         webview.settings["OPEN_EXTERNAL_LINKS_IN_BROWSER"] = True
         storage: Path | None = self.settings.data_dir / WEBVIEW_STORAGE
         try:

@@ -18,7 +18,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.helpers import launched_client, sign_in
-from tests.windowed import launched
+from desktop_app.window import has_gpu_render_node
+from tests.windowed import descendants, launched
 from tests.xdisplay import (
     VirtualDisplay,
     app_ui_shown,
@@ -133,6 +134,27 @@ def test_the_window_keeps_its_port_across_launches(xdisplay: VirtualDisplay, acc
             with launched_client(launch) as client:
                 assert client.get("/login").status_code == 200
             assert app.close() == 0
+
+
+@pytest.mark.parametrize("own_setting", [None, "0"])
+def test_webkit_composites_in_software_only_when_asked(
+    xdisplay: VirtualDisplay, account: Path, own_setting: str | None
+) -> None:
+    """Without a GPU render node (as here), WebKit's accelerated compositing would
+    run on software GL, which slowed every page: it is turned off, unless the
+    person's environment says otherwise. Read from WebKit's own web process."""
+    name = "WEBKIT_DISABLE_COMPOSITING_MODE"
+    expected = own_setting or ("1" if not has_gpu_render_node() else None)
+    with launched(xdisplay, account, extra_env={name: own_setting} if own_setting else None) as app:
+        app.wait_ready()
+        xdisplay.wait_for(login_page_shown)
+        web = [p for p in descendants(app.proc.pid)
+               if b"WebKitWebProcess" in Path(f"/proc/{p}/cmdline").read_bytes()]
+        assert web, "no WebKit web process found"
+        environ = Path(f"/proc/{web[0]}/environ").read_bytes().split(b"\0")
+        values = [e.split(b"=", 1)[1].decode() for e in environ if e.startswith(name.encode() + b"=")]
+        assert values == ([expected] if expected else []), values
+        assert app.close() == 0
 
 
 def test_a_start_failure_is_shown_in_the_window(xdisplay: VirtualDisplay, data_dir: Path) -> None:

@@ -18,10 +18,11 @@ class WindowApp:
     """`python -m desktop_app` (no --headless) on the virtual display."""
 
     def __init__(self, xdisplay: VirtualDisplay, data_dir: Path, command: Sequence[str] = APP_COMMAND,
-                 extra_args: Sequence[str] = ()) -> None:
+                 extra_args: Sequence[str] = (), extra_env: dict[str, str] | None = None) -> None:
         self.x = xdisplay
         self.data_dir = data_dir
         env = {k: v for k, v in xdisplay.env().items() if not k.startswith("DESKTOP_APP_")}
+        env.update(extra_env or {})
         self.proc = subprocess.Popen([*command, "--data-dir", str(data_dir), *extra_args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         self.window = xdisplay.find_window(self.proc.pid)
@@ -80,9 +81,9 @@ class WindowApp:
 
 @contextlib.contextmanager
 def launched(xdisplay: VirtualDisplay, data_dir: Path, command: Sequence[str] = APP_COMMAND,
-             extra_args: Sequence[str] = ()) -> Iterator[WindowApp]:
+             extra_args: Sequence[str] = (), extra_env: dict[str, str] | None = None) -> Iterator[WindowApp]:
     """The app in a window, killed if a test fails half-way; never a traceback on stderr."""
-    app = WindowApp(xdisplay, data_dir, command, extra_args)
+    app = WindowApp(xdisplay, data_dir, command, extra_args, extra_env)
     try:
         yield app
     finally:

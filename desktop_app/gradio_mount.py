@@ -176,7 +176,12 @@ async def _warm_up(app: Any) -> None:
         if message["type"] == "http.response.start":
             sent.append(message["status"])
 
-    await app(scope, receive, send)
+    try:
+        await app(scope, receive, send)
+    except Exception:  # only a speed-up: a Gradio that minds it must not cost the UI
+        log.warning("preparing Gradio's routes failed; the first event will do it", exc_info=True,
+                    extra=FILE_ONLY)
+        return
     log.debug("Gradio's routes prepared (warm-up answered %s)", sent)
 
 

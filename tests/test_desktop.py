@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.helpers import launched_client, sign_in
 from desktop_app.window import has_gpu_render_node
+from tests.helpers import launched_client, sign_in
 from tests.windowed import descendants, launched
 from tests.xdisplay import (
     VirtualDisplay,

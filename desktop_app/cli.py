@@ -52,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--launch-token", metavar="on|off",
                         help="require this launch's secret URL before any page (default on; "
                              "env DESKTOP_APP_LAUNCH_TOKEN)")
+    parser.add_argument("--webview", metavar="auto|gtk|qt",
+                        help="the window's web engine on Linux (default auto: WebKitGTK, else Qt; "
+                             "env DESKTOP_APP_WEBVIEW)")
     parser.add_argument("--max-upload", metavar="SIZE",
                         help="largest file upload, e.g. 100mb (default 100mb; env DESKTOP_APP_MAX_UPLOAD)")
 
@@ -78,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
     keys = ("data_dir", "cache_dir", "log_dir", "debug", "headless", "port", "ui",
-            "session_idle", "session_max", "max_upload", "launch_token")
+            "session_idle", "session_max", "max_upload", "launch_token", "webview")
     return Settings.build({k: getattr(args, k, None) for k in keys})
 
 
@@ -188,7 +191,7 @@ def run_app(settings: Settings) -> int:
     if not settings.headless:
         from desktop_app import window
 
-        reason = window.unavailable_reason()
+        reason = window.unavailable_reason(settings.webview)
         if reason is None:
             from desktop_app.desktop import exit_now, run_desktop
 

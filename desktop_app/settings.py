@@ -80,6 +80,16 @@ def parse_switch(value: str | bool, *, name: str) -> bool:
     raise UserError(f"{name} must be on or off, not {value!r}.", exit_code=2)
 
 
+WEBVIEW_BACKENDS = ("auto", "gtk", "qt")
+
+
+def parse_webview(value: str, *, name: str) -> str:
+    text = str(value).strip().lower()
+    if text not in WEBVIEW_BACKENDS:
+        raise UserError(f"{name} must be one of {', '.join(WEBVIEW_BACKENDS)}, not {value!r}.", exit_code=2)
+    return text
+
+
 @dataclass(frozen=True)
 class Settings:
     dirs: AppDirs
@@ -95,6 +105,9 @@ class Settings:
     # A random token per launch that a browser must present once (the window does
     # it for you) before even the login page is served. Off only for servers.
     launch_token: bool = True
+    # The window's web engine on Linux: "auto" (WebKitGTK if installed, else Qt),
+    # "gtk" or "qt". Other systems always use their own webview.
+    webview: str = "auto"
     # Never configurable: the app is for this machine only.
     host: str = field(default="127.0.0.1", init=False)
 
@@ -137,6 +150,9 @@ class Settings:
         value, source = pick("launch_token")
         if value is not None:
             kwargs["launch_token"] = parse_switch(value, name=source)
+        value, source = pick("webview")
+        if value is not None:
+            kwargs["webview"] = parse_webview(value, name=source)
         value, source = pick("ui")
         if value is not None:
             if ":" not in str(value):

@@ -31,8 +31,9 @@ DEFAULT_SIZE = (1100, 760)
 MIN_SIZE = (480, 360)
 
 
-def unavailable_reason() -> str | None:
-    """Why no window can open here, in one phrase; None if it can."""
+def unavailable_reason(webview: str = "auto") -> str | None:
+    """Why no window can open here, in one phrase; None if it can.
+    `webview`: the --webview setting (auto, gtk or qt; Linux only)."""
     # DISPLAY / WAYLAND_DISPLAY describe the platform, not our configuration,
     # so they are read here, next to the toolkit that needs them.
     if sys.platform.startswith("linux") and not (
@@ -40,23 +41,31 @@ def unavailable_reason() -> str | None:
     ):
         return "no display found (DISPLAY and WAYLAND_DISPLAY are not set)"
     try:
-        import webview  # noqa: F401
+        import webview as _  # noqa: F401
     except ImportError:
         return "the desktop window needs pywebview: pip install 'desktop-app[window]'"
-    if sys.platform.startswith("linux") and not (_has_gtk_webkit() or _has_qt_webengine()):
+    if sys.platform.startswith("linux") and linux_backend(webview) is None:
+        if webview == "qt":
+            return "--webview qt: Qt WebEngine is not installed (pip install 'desktop-app[window-qt]')"
+        if webview == "gtk":
+            return ("--webview gtk: WebKitGTK is not installed (apt-get install gir1.2-webkit2-4.1, "
+                    "then pip install 'desktop-app[window]')")
         return ("no webview toolkit found: install WebKitGTK (apt-get install gir1.2-webkit2-4.1) "
                 "and pip install 'desktop-app[window]'")
     return None
 
 
-def linux_backend() -> str | None:
-    """'gtk' or 'qt', chosen here rather than by pywebview, whose own fallback
-    prints a traceback on stderr for the toolkit it could not load."""
+def linux_backend(webview: str = "auto") -> str | None:
+    """'gtk' or 'qt' (None: the one asked for, or any, is not installed), chosen
+    here rather than by pywebview, whose own fallback prints a traceback on
+    stderr for the toolkit it could not load."""
     if not sys.platform.startswith("linux"):
         return None  # pywebview's choice: the system webview
-    if _has_gtk_webkit():
+    if webview in ("auto", "gtk") and _has_gtk_webkit():
         return "gtk"
-    return "qt" if _has_qt_webengine() else None
+    if webview in ("auto", "qt") and _has_qt_webengine():
+        return "qt"
+    return None
 
 
 def _has_gtk_webkit() -> bool:
@@ -140,6 +149,67 @@ def _fix_gtk_save_dialog_folder() -> None:
     view.create_file_dialog = create_file_dialog
 
 
+def _fix_qt_platform(storage: Path | None) -> None:
+    """pywebview 6.2's Qt download handler calls `setPath`, which Qt 6 removed:
+    every download raised an AttributeError and nothing was saved. It also
+    offered the URL's path (/gradio/gradio_api/file=/tmp/...) as the file name.
+    This one offers ~/Downloads (or home) and the file's own name."""
+    from qtpy.QtWidgets import QFileDialog
+    from webview.platforms import qt as qt_platform
+
+    if storage is not None:
+        # Read by pywebview from its start() arguments only when it imports
+        # this module itself, inside start(); we import it first.
+        qt_platform._profile_storage_path = str(storage)
+    view = qt_platform.BrowserView
+    if getattr(view.on_download_requested, "_desktop_app_fixed", False):
+        return
+
+    def on_download_requested(self, download):  # type: ignore[no-untyped-def]
+        downloads = Path.home() / "Downloads"
+        folder = downloads if downloads.is_dir() else Path.home()
+        name = download.downloadFileName() or "download"
+        path, _ = QFileDialog.getSaveFileName(self, self.localization["global.saveFile"], str(folder / name))
+        if not path:
+            download.cancel()
+            return
+        download.setDownloadDirectory(str(Path(path).parent))
+        download.setDownloadFileName(Path(path).name)
+        download.accept()
+
+    on_download_requested._desktop_app_fixed = True  # type: ignore[attr-defined]
+    view.on_download_requested = on_download_requested
+
+
+def _close_qt_profiles() -> None:
+    """Qt WebEngine (Chromium) writes cookies to disk every 30 s and when its
+    profile is destroyed; pywebview never destroys it, and we end the process
+    with os._exit (see desktop.exit_now). So a "keep me signed in" cookie set
+    less than 30 s before the window closed was lost. Destroying the profiles
+    here, after the GUI loop and before the exit, writes them."""
+    import gc
+
+    from qtpy import sip
+    from qtpy.QtCore import QCoreApplication, QEvent
+    from qtpy.QtWebEngineCore import QWebEnginePage, QWebEngineProfile
+    from qtpy.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        return
+    # A profile outlives its pages, or its destruction is put off (Qt warns).
+    # The window's page was only scheduled for deletion (the loop ended first);
+    # pywebview's link handler is a second page, owned by Python alone.
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+    for page in [o for o in gc.get_objects() if isinstance(o, QWebEnginePage)]:
+        if not sip.isdeleted(page):
+            sip.delete(page)
+    for widget in app.topLevelWidgets():
+        profile = getattr(widget, "profile", None)
+        if isinstance(profile, QWebEngineProfile) and not sip.isdeleted(profile):
+            sip.delete(profile)
+
+
 class DesktopWindow:
     def __init__(self, settings: Settings) -> None:
         import webview
@@ -180,7 +250,15 @@ class DesktopWindow:
             os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
         # Files the UI offers for download get a save dialog instead of nothing.
         webview.settings["ALLOW_DOWNLOADS"] = True
-        gui = linux_backend()
+        storage: Path | None = self.settings.data_dir / WEBVIEW_STORAGE
+        try:
+            storage.mkdir(mode=0o700, exist_ok=True)  # type: ignore[union-attr]
+        except OSError as exc:  # an unusable data dir: the window still shows why
+            log.warning("no persistent webview storage: %s", exc)
+            storage = None
+        gui = linux_backend(self.settings.webview)
+        if gui == "qt":
+            _fix_qt_platform(storage)
         if gui == "gtk":
             _fix_gtk_save_dialog_folder()
             if not has_gpu_render_node():
@@ -191,12 +269,6 @@ class DesktopWindow:
                 # anyway sets WEBKIT_DISABLE_COMPOSITING_MODE=0.
                 os.environ.setdefault("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
         webview.settings["OPEN_EXTERNAL_LINKS_IN_BROWSER"] = True
-        storage: Path | None = self.settings.data_dir / WEBVIEW_STORAGE
-        try:
-            storage.mkdir(mode=0o700, exist_ok=True)  # type: ignore[union-attr]
-        except OSError as exc:  # an unusable data dir: the window still shows why
-            log.warning("no persistent webview storage: %s", exc)
-            storage = None
         webview.start(
             boot,
             gui=gui,
@@ -208,6 +280,8 @@ class DesktopWindow:
             # The taskbar / dock icon (GTK and Qt; Windows and macOS take the executable's).
             icon=str(Path(__file__).parent / ICON),
         )
+        if gui == "qt":
+            _close_qt_profiles()
         save_geometry(self.geometry_path, self.geometry)
 
     def wait_first_load(self, timeout: float) -> bool:

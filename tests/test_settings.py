@@ -17,6 +17,7 @@ def test_defaults(tmp_path: Path) -> None:
     assert (s.port, s.headless, s.ui, s.debug, s.host) == (0, False, DEFAULT_UI, False, "127.0.0.1")
     assert (s.session_idle_seconds, s.session_max_seconds, s.max_upload_bytes) == (86400, 14 * 86400, 100 << 20)
     assert "desktop-app" in str(s.dirs.data)
+    assert s.webview == "auto"
 
 
 def test_flags_win_over_environment(tmp_path: Path) -> None:
@@ -38,6 +39,7 @@ def test_flags_win_over_environment(tmp_path: Path) -> None:
         ({"session_max": "0"}, {}, "--session-max must be a positive duration"),
         ({"max_upload": "lots"}, {}, "--max-upload must be a size"),
         ({"ui": "no_colon"}, {}, "--ui must look like"),
+        ({}, {"DESKTOP_APP_WEBVIEW": "chrome"}, "DESKTOP_APP_WEBVIEW must be one of auto, gtk, qt, not 'chrome'"),
     ],
 )
 def test_bad_values_name_the_setting(flags: dict, env: dict, fragment: str) -> None:

@@ -5,10 +5,16 @@ drawn in the window's top-left corner, where the benchmark watches the screen.
 The marker is JavaScript run by Gradio's own `js=` hook (allowed by the CSP),
 so the page measured is the demo's, unchanged but for the square.
 
+With MARKER_SIGN_OUT=1 in the environment, the page also signs out 1.5 s after
+the square appears and goes back to the login page, so that a second sign-in
+can be timed in the same window (the same web process, its caches warm).
+
     desktop-app --ui marker_ui:build     # with bench/ on PYTHONPATH
 """
 
 from __future__ import annotations
+
+import os
 
 MARKER_JS = """() => {
   const ready = () => document.querySelector('#notes-box textarea:not([disabled])');
@@ -16,6 +22,7 @@ MARKER_JS = """() => {
     const square = document.createElement('div');
     square.style.cssText = 'position:fixed;left:0;top:0;width:48px;height:48px;background:#ff00ff;z-index:2147483647';
     document.body.append(square);
+    SIGN_OUT
   };
   if (ready()) { mark(); return; }
   const watch = new MutationObserver(() => { if (ready()) { watch.disconnect(); mark(); } });
@@ -23,10 +30,14 @@ MARKER_JS = """() => {
 }"""
 
 
+SIGN_OUT_JS = "setTimeout(async () => { await fetch('/logout', {method: 'POST'}); location.href = '/login'; }, 1500);"
+
+
 def build():  # type: ignore[no-untyped-def]
     from desktop_app.ui.demo import build as build_demo
 
+    sign_out = SIGN_OUT_JS if os.environ.get("MARKER_SIGN_OUT") == "1" else ""
     demo = build_demo()
     with demo:
-        demo.load(None, js=MARKER_JS)
+        demo.load(None, js=MARKER_JS.replace("SIGN_OUT", sign_out))
     return demo

@@ -6,7 +6,7 @@ calls `boot` in a pywebview worker thread, which starts the server and calls
 
 Linux backend: WebKitGTK (PyGObject + the system's libwebkit2gtk-4.1), chosen
 over Qt for size (2 MB in the venv instead of 526 MB) at the same start time;
-pywebview falls back to Qt (PyQt6-WebEngine) when only that is installed.
+Qt (PyQt6-WebEngine) when only that is installed, or when --webview qt says so.
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ DEFAULT_SIZE = (1100, 760)
 MIN_SIZE = (480, 360)
 
 
-def unavailable_reason(webview: str = "auto") -> str | None:
+def unavailable_reason(engine: str = "auto") -> str | None:
     """Why no window can open here, in one phrase; None if it can.
-    `webview`: the --webview setting (auto, gtk or qt; Linux only)."""
+    `engine`: the --webview setting (auto, gtk or qt; Linux only)."""
     # DISPLAY / WAYLAND_DISPLAY describe the platform, not our configuration,
     # so they are read here, next to the toolkit that needs them.
     if sys.platform.startswith("linux") and not (
@@ -41,13 +41,13 @@ def unavailable_reason(webview: str = "auto") -> str | None:
     ):
         return "no display found (DISPLAY and WAYLAND_DISPLAY are not set)"
     try:
-        import webview as _  # noqa: F401
+        import webview  # noqa: F401
     except ImportError:
         return "the desktop window needs pywebview: pip install 'desktop-app[window]'"
-    if sys.platform.startswith("linux") and linux_backend(webview) is None:
-        if webview == "qt":
+    if sys.platform.startswith("linux") and linux_backend(engine) is None:
+        if engine == "qt":
             return "--webview qt: Qt WebEngine is not installed (pip install 'desktop-app[window-qt]')"
-        if webview == "gtk":
+        if engine == "gtk":
             return ("--webview gtk: WebKitGTK is not installed (apt-get install gir1.2-webkit2-4.1, "
                     "then pip install 'desktop-app[window]')")
         return ("no webview toolkit found: install WebKitGTK (apt-get install gir1.2-webkit2-4.1) "
@@ -55,15 +55,15 @@ def unavailable_reason(webview: str = "auto") -> str | None:
     return None
 
 
-def linux_backend(webview: str = "auto") -> str | None:
+def linux_backend(engine: str = "auto") -> str | None:
     """'gtk' or 'qt' (None: the one asked for, or any, is not installed), chosen
     here rather than by pywebview, whose own fallback prints a traceback on
     stderr for the toolkit it could not load."""
     if not sys.platform.startswith("linux"):
         return None  # pywebview's choice: the system webview
-    if webview in ("auto", "gtk") and _has_gtk_webkit():
+    if engine in ("auto", "gtk") and _has_gtk_webkit():
         return "gtk"
-    if webview in ("auto", "qt") and _has_qt_webengine():
+    if engine in ("auto", "qt") and _has_qt_webengine():
         return "qt"
     return None
 
@@ -150,16 +150,18 @@ def _fix_gtk_save_dialog_folder() -> None:
 
 
 def _fix_qt_platform(storage: Path | None) -> None:
-    """pywebview 6.2's Qt download handler calls `setPath`, which Qt 6 removed:
-    every download raised an AttributeError and nothing was saved. It also
-    offered the URL's path (/gradio/gradio_api/file=/tmp/...) as the file name.
-    This one offers ~/Downloads (or home) and the file's own name."""
+    """Two fixes to pywebview 6.2's Qt backend. Its download handler calls
+    `setPath`, which Qt 6 removed: every download raised an AttributeError and
+    nothing was saved (it also offered the URL's path, /gradio/gradio_api/file=...,
+    as the file name); this one offers ~/Downloads (or home) and the file's own
+    name. And its profile must be told our storage folder (see below)."""
     from qtpy.QtWidgets import QFileDialog
     from webview.platforms import qt as qt_platform
 
     if storage is not None:
-        # Read by pywebview from its start() arguments only when it imports
-        # this module itself, inside start(); we import it first.
+        # pywebview reads start()'s storage_path into this at the module's
+        # import, which it expects to do itself inside start(); importing it
+        # here first would put the cookies in ~/.pywebview (seen in testing).
         qt_platform._profile_storage_path = str(storage)
     view = qt_platform.BrowserView
     if getattr(view.on_download_requested, "_desktop_app_fixed", False):
@@ -201,6 +203,8 @@ def _close_qt_profiles() -> None:
     # The window's page was only scheduled for deletion (the loop ended first);
     # pywebview's link handler is a second page, owned by Python alone.
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+    # Found through the garbage collector because nothing else lists them; and
+    # asking the view for its page() would make a new one.
     for page in [o for o in gc.get_objects() if isinstance(o, QWebEnginePage)]:
         if not sip.isdeleted(page):
             sip.delete(page)

@@ -203,8 +203,9 @@ def _close_qt_profiles() -> None:
     # The window's page was only scheduled for deletion (the loop ended first);
     # pywebview's link handler is a second page, owned by Python alone.
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
-    # Found through the garbage collector because nothing else lists them; and
-    # asking the view for its page() would make a new one.
+    # Found through the garbage collector because nothing else lists them (and
+    # asking the view for its page() would make a new one): ~0.09 s with Gradio
+    # loaded, after the window is gone from the screen.
     for page in [o for o in gc.get_objects() if isinstance(o, QWebEnginePage)]:
         if not sip.isdeleted(page):
             sip.delete(page)

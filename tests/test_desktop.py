@@ -239,6 +239,35 @@ def test_no_display_serves_without_a_window(data_dir: Path) -> None:
         proc.stderr.close()  # type: ignore[union-attr]
 
 
+@pytest.mark.parametrize(("engine", "package", "says"), [
+    ("qt", "PyQt6", "--webview qt: Qt WebEngine is not installed (pip install 'desktop-app[window-qt]')"),
+    ("gtk", "gi", "--webview gtk: WebKitGTK is not installed"),
+])
+def test_a_web_engine_asked_for_but_missing_is_said_in_one_line(
+    xdisplay: VirtualDisplay, data_dir: Path, tmp_path: Path, engine: str, package: str, says: str
+) -> None:
+    # The package is hidden by one that fails to import, found first on the path.
+    hidden = tmp_path / "hide" / package
+    hidden.mkdir(parents=True)
+    (hidden / "__init__.py").write_text("raise ImportError('hidden by the test')\n")
+    env = {**xdisplay.env(), "PYTHONPATH": str(hidden.parent)}
+    env = {k: v for k, v in env.items() if not k.startswith("DESKTOP_APP_")}
+    proc = subprocess.Popen([sys.executable, "-m", "desktop_app", "--data-dir", str(data_dir), "--webview", engine],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        line = proc.stdout.readline()  # type: ignore[union-attr]
+        assert line.startswith("READY http://127.0.0.1:"), proc.stderr.read()  # type: ignore[union-attr]
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(30) == 0
+        err = proc.stderr.read().splitlines()  # type: ignore[union-attr]
+        assert len(err) == 1 and says in err[0] and "serving without a window" in err[0], err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.stdout.close()  # type: ignore[union-attr]
+        proc.stderr.close()  # type: ignore[union-attr]
+
+
 def test_closing_the_window_while_it_starts(xdisplay: VirtualDisplay, account: Path) -> None:
     # The person changes their mind at once: no server may be left running.
     with launched(xdisplay, account) as app:

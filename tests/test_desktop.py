@@ -6,6 +6,7 @@ process exits 0 and leaves nothing behind. Also: a second launch, kill -9,
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -19,7 +20,7 @@ import pytest
 
 from desktop_app.window import has_gpu_render_node, linux_backend
 from tests.helpers import launched_client, sign_in
-from tests.windowed import descendants, launched
+from tests.windowed import alive, descendants, launched
 from tests.xdisplay import (
     VirtualDisplay,
     app_ui_shown,
@@ -266,6 +267,60 @@ def test_a_web_engine_asked_for_but_missing_is_said_in_one_line(
             proc.kill()
         proc.stdout.close()  # type: ignore[union-attr]
         proc.stderr.close()  # type: ignore[union-attr]
+
+
+@needs_webview("gtk")
+def test_a_wayland_session_gets_the_window(account: Path, tmp_path: Path) -> None:
+    """Most Linux desktops run Wayland now: with WAYLAND_DISPLAY and no DISPLAY
+    the window opens (GTK on Wayland, here under a headless weston) and loads
+    the login page; SIGTERM closes it and ends everything. Nothing here reads
+    the screen (weston's headless backend offers no screenshots): WebKit's own
+    page-loaded event, in the log, is the evidence."""
+    weston = shutil.which("weston")
+    if weston is None:
+        if os.environ.get("CI"):
+            raise AssertionError("CI installs weston (.ci/run) for this test")
+        pytest.skip("weston is not installed")
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    compositor = subprocess.Popen(
+        [weston, "--backend=headless-backend.so", "--socket=wayland-test", "--width=1280", "--height=800"],
+        env={**os.environ, "XDG_RUNTIME_DIR": str(runtime)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 15
+        while not (runtime / "wayland-test").exists():
+            assert time.monotonic() < deadline and compositor.poll() is None, "weston did not start"
+            time.sleep(0.1)
+        env = {k: v for k, v in os.environ.items() if k != "DISPLAY" and not k.startswith("DESKTOP_APP_")}
+        env.update(XDG_RUNTIME_DIR=str(runtime), WAYLAND_DISPLAY="wayland-test")
+        app = subprocess.Popen([sys.executable, "-m", "desktop_app", "--data-dir", str(account)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        try:
+            assert app.stdout.readline().startswith("READY http://127.0.0.1:")  # type: ignore[union-attr]
+            log = account / "logs" / "desktop-app.log"
+            deadline = time.monotonic() + 30
+            while "page 2 loaded in the window" not in (log.read_text() if log.exists() else ""):
+                assert time.monotonic() < deadline, "the login page never loaded in the window"
+                time.sleep(0.2)
+            helpers = descendants(app.pid)
+            assert any(b"WebKitWebProcess" in Path(f"/proc/{p}/cmdline").read_bytes() for p in helpers if alive(p))
+            app.send_signal(signal.SIGTERM)
+            assert app.wait(30) == 0
+            deadline = time.monotonic() + 10
+            while any(alive(p) for p in helpers) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert not [p for p in helpers if alive(p)], "helper processes survived the window"
+            err = app.stderr.read()  # type: ignore[union-attr]
+            # (GTK warns about the headless compositor's missing keyboard: not ours.)
+            assert "Traceback" not in err and "without a window" not in err, err
+        finally:
+            if app.poll() is None:
+                app.kill()
+            app.stdout.close()  # type: ignore[union-attr]
+            app.stderr.close()  # type: ignore[union-attr]
+    finally:
+        compositor.terminate()
+        compositor.wait(10)
 
 
 def test_closing_the_window_while_it_starts(xdisplay: VirtualDisplay, account: Path) -> None:

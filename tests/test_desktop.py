@@ -269,10 +269,10 @@ def test_a_web_engine_asked_for_but_missing_is_said_in_one_line(
         proc.stderr.close()  # type: ignore[union-attr]
 
 
-@needs_webview("gtk")
-def test_a_wayland_session_gets_the_window(account: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("webview", webviews())
+def test_a_wayland_session_gets_the_window(account: Path, tmp_path: Path, webview: str) -> None:
     """Most Linux desktops run Wayland now: with WAYLAND_DISPLAY and no DISPLAY
-    the window opens (GTK on Wayland, here under a headless weston) and loads
+    the window opens (on Wayland, here under a headless weston) and loads
     the login page; SIGTERM closes it and ends everything. Nothing here reads
     the screen (weston's headless backend offers no screenshots): WebKit's own
     page-loaded event, in the log, is the evidence."""
@@ -293,7 +293,7 @@ def test_a_wayland_session_gets_the_window(account: Path, tmp_path: Path) -> Non
             time.sleep(0.1)
         env = {k: v for k, v in os.environ.items() if k != "DISPLAY" and not k.startswith("DESKTOP_APP_")}
         env.update(XDG_RUNTIME_DIR=str(runtime), WAYLAND_DISPLAY="wayland-test")
-        app = subprocess.Popen([sys.executable, "-m", "desktop_app", "--data-dir", str(account)],
+        app = subprocess.Popen([sys.executable, "-m", "desktop_app", "--data-dir", str(account), "--webview", webview],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         try:
             assert app.stdout.readline().startswith("READY http://127.0.0.1:")  # type: ignore[union-attr]
@@ -303,7 +303,8 @@ def test_a_wayland_session_gets_the_window(account: Path, tmp_path: Path) -> Non
                 assert time.monotonic() < deadline, "the login page never loaded in the window"
                 time.sleep(0.2)
             helpers = descendants(app.pid)
-            assert any(b"WebKitWebProcess" in Path(f"/proc/{p}/cmdline").read_bytes() for p in helpers if alive(p))
+            engine = b"WebKitWebProcess" if webview == "gtk" else b"QtWebEngineProcess"
+            assert any(engine in Path(f"/proc/{p}/cmdline").read_bytes() for p in helpers if alive(p))
             app.send_signal(signal.SIGTERM)
             assert app.wait(30) == 0
             deadline = time.monotonic() + 10
@@ -311,7 +312,7 @@ def test_a_wayland_session_gets_the_window(account: Path, tmp_path: Path) -> Non
                 time.sleep(0.2)
             assert not [p for p in helpers if alive(p)], "helper processes survived the window"
             err = app.stderr.read()  # type: ignore[union-attr]
-            # (GTK warns about the headless compositor's missing keyboard: not ours.)
+            # (The toolkits warn about the headless compositor's missing keyboard: not ours.)
             assert "Traceback" not in err and "without a window" not in err, err
         finally:
             if app.poll() is None:

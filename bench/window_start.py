@@ -12,6 +12,9 @@
 - the same again in the same window: the marker page signs out and the bench
   signs in once more (the web process has run Gradio's scripts once: its
   caches are warm), as a person does who signs out and back in.
+- for both window sign-ins (WebKitGTK), the page's own timeline from the submit:
+  signed in (redirect done), page loaded, Gradio's scripts and styles in, the
+  `demo.load` events sent, their answers in, usable (see bench/marker_ui.py).
 - the same in headless Chromium, timed inside the page: from the form's submit
   event to the Notes box enabled.
 
@@ -28,9 +31,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import re
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -144,13 +149,34 @@ def sign_in_by_typing(screen: Screen, window, corner: tuple[int, int, int, int])
     return time.time() - t_submit
 
 
-def window_run(data_dir: Path, screen: Screen, *, sign_in: bool, linger: float = 0.0) -> dict[str, float]:
+TIMELINE_STEPS = ("signed_in", "page", "modules", "events_out", "answers", "usable")
+
+
+def page_timelines(data_dir: Path, run: int) -> list[dict[str, float]]:
+    """What the marker page noted in localStorage at each sign-in of this run
+    (WebKitGTK keeps it in SQLite, UTF-16 values; Qt's LevelDB is not read)."""
+    for db in (data_dir / "webview" / "localstorage").glob("*.localstorage"):
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT value FROM ItemTable WHERE key = ?", (f"bench-timeline-{run}",)).fetchone()
+        except sqlite3.Error:
+            row = None
+        finally:
+            conn.close()
+        if row:
+            return json.loads(bytes(row[0]).decode("utf-16-le"))
+    return []
+
+
+def window_run(data_dir: Path, screen: Screen, *, sign_in: bool, linger: float = 0.0,
+               run: int = 0) -> dict[str, float]:
     """One launch; `linger`: seconds to stay open at the end (WebKit writes its
     disk cache a moment after a page loads: a person's session, not a benchmark's
     instant close, is what leaves it filled)."""
     log = data_dir / "logs" / "desktop-app.log"
     log.unlink(missing_ok=True)
-    env = {**APP_ENV, "DISPLAY": screen.name, "PYTHONPATH": str(BENCH_DIR), "MARKER_SIGN_OUT": "1"}
+    env = {**APP_ENV, "DISPLAY": screen.name, "PYTHONPATH": str(BENCH_DIR), "MARKER_SIGN_OUT": "1",
+           "MARKER_RUN": str(run)}
     extra = [*WINDOW_FLAGS, *(["--ui", "marker_ui:build"] if sign_in else [])]
     t0 = time.time()
     proc = subprocess.Popen([*COMMAND, "--data-dir", str(data_dir), *extra],
@@ -179,6 +205,9 @@ def window_run(data_dir: Path, screen: Screen, *, sign_in: bool, linger: float =
     finally:
         proc.terminate()
         proc.wait(30)
+    if sign_in:  # written by the page; on disk once the app has exited
+        for label, timeline in zip(("cold", "warm"), page_timelines(data_dir, run)):
+            result.update({f"{label}.{step}": timeline[step] / 1000 for step in TIMELINE_STEPS})
     return result
 
 
@@ -247,7 +276,7 @@ def main() -> None:
             subprocess.run([*COMMAND, "users", "add", USERNAME, "--password-stdin", "--data-dir", str(data_dir)],
                            input=PASSWORD + "\n", text=True, check=True, capture_output=True)
             window_run(data_dir, screen, sign_in=sign_in, linger=3)  # warms the file and web caches; not counted
-            results = [window_run(data_dir, screen, sign_in=sign_in) for _ in range(args.runs)]
+            results = [window_run(data_dir, screen, sign_in=sign_in, run=i + 1) for i in range(args.runs)]
             chromium = chromium_sign_ins(data_dir, args.runs)
     finally:
         xvfb.terminate()
@@ -261,6 +290,13 @@ def main() -> None:
     for label, values in rows:
         print(f"{label:34s} median {statistics.median(values):6.3f} s   "
               f"min {min(values):.3f}  max {max(values):.3f}  (n={len(values)})")
+    timed = [r for r in results if "cold.usable" in r]
+    if timed:
+        print(f"inside the page, from submit (medians, n={len(timed)}): " + ", ".join(TIMELINE_STEPS))
+        for label in ("cold", "warm"):
+            steps = [statistics.median(r[f"{label}.{step}"] for r in timed) for step in TIMELINE_STEPS]
+            print(f"  {label} ({'first sign-in' if label == 'cold' else 'again, same window'}): "
+                  + "  ".join(f"{v:.3f}" for v in steps))
 
 
 if __name__ == "__main__":

@@ -86,15 +86,21 @@ def sign_in(client: httpx.Client, username: str, password: str = PASSWORD) -> ht
 
 
 class AppProcess:
-    """`python -m desktop_app --headless` as a child process, as a user runs it."""
+    """`python -m desktop_app --headless` as a child process, as a user runs it.
+    `headless=False`: as launched by a double-click (a window if it can open one).
+    `env` is laid over this process's environment; a None value removes the variable."""
 
-    def __init__(self, data_dir: Path, *args: str, env: dict[str, str] | None = None,
-                 command: Sequence[str] = APP_COMMAND) -> None:
+    def __init__(self, data_dir: Path, *args: str, env: dict[str, str | None] | None = None,
+                 command: Sequence[str] = APP_COMMAND, headless: bool = True) -> None:
         self.data_dir = data_dir
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("DESKTOP_APP_")}
-        full_env.update(env or {})
+        for key, value in (env or {}).items():
+            if value is None:
+                full_env.pop(key, None)
+            else:
+                full_env[key] = value
         self.proc = subprocess.Popen(
-            [*command, "--headless", "--data-dir", str(data_dir), *args],
+            [*command, *(["--headless"] if headless else []), "--data-dir", str(data_dir), *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env,
         )
         self.launch: str | None = None  # the READY line's URL, with this launch's token

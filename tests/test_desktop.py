@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from desktop_app.window import has_gpu_render_node, linux_backend
-from tests.helpers import launched_client, sign_in
+from tests.helpers import AppProcess, launched_client, sign_in
 from tests.windowed import alive, descendants, launched
 from tests.xdisplay import (
     VirtualDisplay,
@@ -222,22 +222,14 @@ def test_a_damaged_store_is_set_aside_when_the_person_chooses(xdisplay: VirtualD
 
 
 def test_no_display_serves_without_a_window(data_dir: Path) -> None:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DISPLAY", "WAYLAND_DISPLAY") and not k.startswith("DESKTOP_APP_")}
-    proc = subprocess.Popen([sys.executable, "-m", "desktop_app", "--data-dir", str(data_dir)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    app = AppProcess(data_dir, headless=False, env={"DISPLAY": None, "WAYLAND_DISPLAY": None})
     try:
-        line = proc.stdout.readline()  # type: ignore[union-attr]
-        assert line.startswith("READY http://127.0.0.1:")
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(30) == 0
-        err = proc.stderr.read()  # type: ignore[union-attr]
+        assert app.wait_ready().startswith("http://127.0.0.1:")
+        assert app.stop(signal.SIGINT) == 0
+        err = app.stderr()
         assert "no display found" in err and "without a window" in err and "Traceback" not in err
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.stdout.close()  # type: ignore[union-attr]
-        proc.stderr.close()  # type: ignore[union-attr]
+        app.kill()
 
 
 @pytest.mark.parametrize(("engine", "package", "says"), [
@@ -251,22 +243,15 @@ def test_a_web_engine_asked_for_but_missing_is_said_in_one_line(
     hidden = tmp_path / "hide" / package
     hidden.mkdir(parents=True)
     (hidden / "__init__.py").write_text("raise ImportError('hidden by the test')\n")
-    env = {**xdisplay.env(), "PYTHONPATH": str(hidden.parent)}
-    env = {k: v for k, v in env.items() if not k.startswith("DESKTOP_APP_")}
-    proc = subprocess.Popen([sys.executable, "-m", "desktop_app", "--data-dir", str(data_dir), "--webview", engine],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    app = AppProcess(data_dir, "--webview", engine, headless=False,
+                     env={"DISPLAY": xdisplay.name, "WAYLAND_DISPLAY": None, "PYTHONPATH": str(hidden.parent)})
     try:
-        line = proc.stdout.readline()  # type: ignore[union-attr]
-        assert line.startswith("READY http://127.0.0.1:"), proc.stderr.read()  # type: ignore[union-attr]
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(30) == 0
-        err = proc.stderr.read().splitlines()  # type: ignore[union-attr]
+        assert app.wait_ready().startswith("http://127.0.0.1:")
+        assert app.stop(signal.SIGINT) == 0
+        err = app.stderr().splitlines()
         assert len(err) == 1 and says in err[0] and "serving without a window" in err[0], err
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.stdout.close()  # type: ignore[union-attr]
-        proc.stderr.close()  # type: ignore[union-attr]
+        app.kill()
 
 
 @pytest.mark.parametrize("webview", webviews())
@@ -291,34 +276,28 @@ def test_a_wayland_session_gets_the_window(account: Path, tmp_path: Path, webvie
         while not (runtime / "wayland-test").exists():
             assert time.monotonic() < deadline and compositor.poll() is None, "weston did not start"
             time.sleep(0.1)
-        env = {k: v for k, v in os.environ.items() if k != "DISPLAY" and not k.startswith("DESKTOP_APP_")}
-        env.update(XDG_RUNTIME_DIR=str(runtime), WAYLAND_DISPLAY="wayland-test")
-        app = subprocess.Popen([sys.executable, "-m", "desktop_app", "--data-dir", str(account), "--webview", webview],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        app = AppProcess(account, "--webview", webview, headless=False,
+                         env={"DISPLAY": None, "XDG_RUNTIME_DIR": str(runtime), "WAYLAND_DISPLAY": "wayland-test"})
         try:
-            assert app.stdout.readline().startswith("READY http://127.0.0.1:")  # type: ignore[union-attr]
+            assert app.wait_ready().startswith("http://127.0.0.1:")
             log = account / "logs" / "desktop-app.log"
             deadline = time.monotonic() + 30
             while "page 2 loaded in the window" not in (log.read_text() if log.exists() else ""):
                 assert time.monotonic() < deadline, "the login page never loaded in the window"
                 time.sleep(0.2)
-            helpers = descendants(app.pid)
+            helpers = descendants(app.proc.pid)
             engine = b"WebKitWebProcess" if webview == "gtk" else b"QtWebEngineProcess"
             assert any(engine in Path(f"/proc/{p}/cmdline").read_bytes() for p in helpers if alive(p))
-            app.send_signal(signal.SIGTERM)
-            assert app.wait(30) == 0
+            assert app.stop(signal.SIGTERM) == 0
             deadline = time.monotonic() + 10
             while any(alive(p) for p in helpers) and time.monotonic() < deadline:
                 time.sleep(0.2)
             assert not [p for p in helpers if alive(p)], "helper processes survived the window"
-            err = app.stderr.read()  # type: ignore[union-attr]
+            err = app.stderr()
             # (The toolkits warn about the headless compositor's missing keyboard: not ours.)
             assert "Traceback" not in err and "without a window" not in err, err
         finally:
-            if app.poll() is None:
-                app.kill()
-            app.stdout.close()  # type: ignore[union-attr]
-            app.stderr.close()  # type: ignore[union-attr]
+            app.kill()
     finally:
         compositor.terminate()
         compositor.wait(10)

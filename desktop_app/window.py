@@ -126,6 +126,12 @@ def save_geometry(path: Path, geometry: dict[str, int]) -> None:
         log.warning("could not save window geometry to %s: %s", path, exc)
 
 
+def _download_folder() -> Path:
+    """Where a save dialog starts: ~/Downloads, or the home folder without one."""
+    downloads = Path.home() / "Downloads"
+    return downloads if downloads.is_dir() else Path.home()
+
+
 def _fix_gtk_save_dialog_folder() -> None:
     """pywebview's GTK save dialog (downloads) opens in the XDG download folder;
     GLib reports none when ~/.config/user-dirs.dirs is missing (minimal installs,
@@ -140,10 +146,7 @@ def _fix_gtk_save_dialog_folder() -> None:
     original = view.create_file_dialog
 
     def create_file_dialog(self, dialog_type, directory, *args):  # type: ignore[no-untyped-def]
-        if not directory:
-            downloads = Path.home() / "Downloads"
-            directory = str(downloads if downloads.is_dir() else Path.home())
-        return original(self, dialog_type, directory, *args)
+        return original(self, dialog_type, directory or str(_download_folder()), *args)
 
     create_file_dialog._desktop_app_fixed = True  # type: ignore[attr-defined]
     view.create_file_dialog = create_file_dialog
@@ -168,10 +171,9 @@ def _fix_qt_platform(storage: Path | None) -> None:
         return
 
     def on_download_requested(self, download):  # type: ignore[no-untyped-def]
-        downloads = Path.home() / "Downloads"
-        folder = downloads if downloads.is_dir() else Path.home()
         name = download.downloadFileName() or "download"
-        path, _ = QFileDialog.getSaveFileName(self, self.localization["global.saveFile"], str(folder / name))
+        path, _ = QFileDialog.getSaveFileName(self, self.localization["global.saveFile"],
+                                              str(_download_folder() / name))
         if not path:
             download.cancel()
             return

@@ -22,6 +22,7 @@ from typing import Any
 
 from desktop_app import screens
 from desktop_app.identity import APP_NAME, ICON
+from desktop_app.logs import FILE_ONLY
 from desktop_app.paths import WEBVIEW_STORAGE, WINDOW_GEOMETRY
 from desktop_app.settings import Settings
 
@@ -288,7 +289,11 @@ class DesktopWindow:
             icon=str(Path(__file__).parent / ICON),
         )
         if gui == "qt":
-            _close_qt_profiles()
+            try:
+                _close_qt_profiles()
+            except Exception:  # only a flush: the server must still be stopped and the store closed
+                log.warning("could not close Qt's web profile; cookies of the last 30 s may be lost",
+                            exc_info=True, extra=FILE_ONLY)
         save_geometry(self.geometry_path, self.geometry)
 
     def wait_first_load(self, timeout: float) -> bool:

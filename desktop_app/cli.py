@@ -12,6 +12,7 @@ import shlex
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Sequence
 
 from desktop_app.errors import DamagedStoreError, UserError
@@ -82,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
 def settings_from_args(args: argparse.Namespace) -> Settings:
     keys = ("data_dir", "cache_dir", "log_dir", "debug", "headless", "port", "ui",
             "session_idle", "session_max", "max_upload", "launch_token", "webview")
+    for key in ("data_dir", "cache_dir", "log_dir"):
+        # `--data-dir "$UNSET"` would otherwise mean the current directory, wherever that is.
+        if getattr(args, key, None) == "":
+            flag = "--" + key.replace("_", "-")
+            raise UserError(f"{flag} is empty; give it a directory, or leave it out for the default.", exit_code=2)
     return Settings.build({k: getattr(args, k, None) for k in keys})
 
 
@@ -108,39 +114,110 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:
         # A bug of ours: the traceback goes to the log, the person gets one line.
-        from desktop_app.logs import FILE_ONLY
-
-        log.exception("unexpected error", extra=FILE_ONLY)
-        where = f"; details in the log at {settings.dirs.log_file}" if settings else ""
+        where = _log_unexpected(settings)
         print(f"{APP_SLUG}: unexpected error: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
         return 1
 
 
+def _log_unexpected(settings: Settings | None) -> str:
+    """Put the exception being handled in the log file and say where, or say nothing.
+
+    `users` and `store` set up no logging of their own, and with no handler at all
+    logging's last resort prints the whole traceback on stderr; so logging starts
+    here, and the traceback is logged only if a log file is there to take it."""
+    from desktop_app.logs import FILE_ONLY, setup_logging
+
+    if settings is None:
+        return ""
+    root = logging.getLogger()
+    if not root.handlers:
+        setup_logging(settings)
+    if not any(isinstance(h, logging.FileHandler) for h in root.handlers):
+        return ""
+    log.exception("unexpected error", extra=FILE_ONLY)
+    return f"; details in the log at {settings.dirs.log_file}"
+
+
 # -- users ---------------------------------------------------------------
+def _name_arg(name: str) -> str:
+    # Bytes that are not UTF-8 arrive as surrogates, which SQLite cannot even look up.
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UserError(f"Username {name!r} is not valid UTF-8 text; see '{APP_SLUG} users list' for the names.",
+                        exit_code=2) from None
+    return name
+
+
 def _read_new_password(from_stdin: bool) -> str:
-    if from_stdin:
-        line = sys.stdin.readline()
-        if not line:
-            raise UserError("--password-stdin: nothing on stdin; pipe the password in, e.g. `echo ... |`.", exit_code=2)
-        return line.rstrip("\r\n")
-    first = getpass.getpass("New password: ")
-    if getpass.getpass("Repeat password: ") != first:
+    password = _password_from_stdin() if from_stdin else _password_from_terminal()
+    try:
+        password.encode("utf-8")  # what argon2 hashes; surrogates would fail there, as a traceback
+    except UnicodeEncodeError:
+        source = "--password-stdin: the password" if from_stdin else "The password typed"
+        raise UserError(f"{source} is not valid UTF-8 text; use a UTF-8 terminal or file.", exit_code=2) from None
+    return password
+
+
+def _password_from_stdin() -> str:
+    # Bytes, decoded here: sys.stdin's own decoding depends on the locale (strict,
+    # or surrogateescape in a C or UTF-8-mode locale), and a password must not.
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:
+        raise UserError("--password-stdin: there is no stdin to read; pipe the password in, e.g. `echo ... |`.",
+                        exit_code=2)
+    line = stream.readline()
+    if not line:
+        raise UserError("--password-stdin: nothing on stdin; pipe the password in, e.g. `echo ... |`.", exit_code=2)
+    try:
+        return line.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise UserError("--password-stdin: the password is not valid UTF-8 text; "
+                        "save it as UTF-8 and pipe it in again.", exit_code=2) from None
+
+
+def _password_from_terminal() -> str:
+    try:
+        with warnings.catch_warnings():
+            # With no terminal, getpass warns, then reads stdin showing what is typed
+            # (into a CI log, say). Refuse instead, and point to the way meant for that.
+            warnings.simplefilter("error", getpass.GetPassWarning)
+            first = getpass.getpass("New password: ")
+            second = getpass.getpass("Repeat password: ")
+    except getpass.GetPassWarning:
+        raise UserError("There is no terminal to type the password in; "
+                        "pipe it in with --password-stdin instead.", exit_code=2) from None
+    except EOFError:  # Ctrl-D at the prompt
+        raise UserError("No password was typed (end of input); nothing was changed.", exit_code=2) from None
+    except UnicodeDecodeError:
+        raise UserError("The password typed is not valid UTF-8 text; use a UTF-8 terminal.", exit_code=2) from None
+    if second != first:
         raise UserError("The two passwords do not match; nothing was changed.", exit_code=2)
     return first
 
 
 def run_users(settings: Settings, args: argparse.Namespace) -> int:
+    from desktop_app.auth import validate_password, validate_username
     from desktop_app.services import open_services
 
+    action = args.users_command
+    if action != "list":
+        _name_arg(args.name)
+    password = None
+    if action == "add":
+        # All input first, before the store is opened (and so, in a new data dir,
+        # created): input that is refused leaves no trace.
+        validate_username(args.name)
+        password = validate_password(_read_new_password(args.password_stdin))
     services = open_services(settings)
     try:
         accounts = services.accounts
-        action = args.users_command
         if action == "list":
             for name, created in accounts.list():
                 print(f"{name}\t{time.strftime('%Y-%m-%d %H:%M', time.localtime(created))}")
         elif action == "add":
-            name = accounts.create(args.name, _read_new_password(args.password_stdin))
+            assert password is not None
+            name = accounts.create(args.name, password)
             print(f"Created account {name!r}.")
         elif action == "set-password":
             if not accounts.exists(args.name):

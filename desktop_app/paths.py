@@ -9,6 +9,7 @@ test) keeps everything the app writes in one place.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,15 +70,22 @@ def resolve_dirs(
 
 
 def ensure_private_dir(path: Path, *, what: str, flag: str) -> Path:
-    """Create `path` (and parents) readable by the owner only (0700).
+    """Make sure `path` is a directory only we can change, and return it.
 
-    An existing directory is tightened to 0700 too: our data dir holds password
-    hashes and session ids, and other local users have no business listing it.
+    What is missing is created owner-only (0700): the leaf and every parent this
+    call creates, as the XDG base-directory spec asks of the directories an app
+    makes, so a new `--data-dir ~/a/b/data` does not leave ~/a open to listing.
+    A directory that already exists is the person's (or the system's: `--data-dir
+    /tmp`) and is never chmod-ed. It is refused if someone else could replace what
+    we keep in it (see _refusal); one that others may only read (0755) is used as
+    it is: their choice, and what we keep there is owner-only itself (the store's
+    files are 0600, the logs and cache directories we create 0700).
     """
     try:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if os.name == "posix":
-            os.chmod(path, 0o700)
+        if not _make_dirs(path):
+            reason = _refusal(path)
+            if reason:
+                raise UserError(f"Cannot use {what} {str(path)!r}: {reason}. Choose another with {flag}.")
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise UserError(
@@ -85,6 +93,61 @@ def ensure_private_dir(path: Path, *, what: str, flag: str) -> Path:
         ) from None
     if not os.access(path, os.W_OK | os.X_OK):
         raise UserError(
-            f"Cannot write to {what} {str(path)!r}: permission denied. Choose another with {flag}."
+            f"Cannot write to {what} {str(path)!r}: {_why_not_writable(path)}. Choose another with {flag}."
         )
     return path
+
+
+def _make_dirs(path: Path) -> bool:
+    """`mkdir -p` that creates each missing directory 0700; True if `path` itself was made.
+    (Path.mkdir(parents=True) gives the parents the umask's mode, not ours.)"""
+    try:
+        os.mkdir(path, 0o700)
+    except FileNotFoundError:
+        if path.parent == path:
+            raise
+        _make_dirs(path.parent)
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:  # made by someone else meanwhile: checked like any existing one
+            return False
+    except FileExistsError:
+        return False
+    if os.name == "posix":
+        os.chmod(path, 0o700)  # ours, just made: a umask such as 0277 must not leave it unwritable
+    return True
+
+
+def _refusal(path: Path) -> str | None:
+    """Why an existing `path` must not hold our store, or None if it may.
+
+    Write access to a directory is the power to delete, rename and replace what
+    is in it: the store (every password hash), the instance lock, the logs. So
+    the directory must be ours and writable by no one else. Group-writable is
+    refused too: we cannot tell whether the group is just this person (a user-private
+    group) or a shared one (`users`, `staff`), and the app never creates such a
+    directory itself, so only a shared directory named by hand is turned away. The
+    sticky bit (/tmp's 1777) does not help: others can still create our file names
+    first. Windows has ACLs, not these bits (st_mode says 0777 for every directory).
+    """
+    st = path.stat()  # follows a symlink: a data dir linked to another disk is fine
+    if not stat.S_ISDIR(st.st_mode):
+        return "it is not a directory"
+    if os.name != "posix":
+        return None
+    if st.st_uid != os.geteuid():
+        return f"it belongs to another user (uid {st.st_uid}), who could replace what the app keeps there"
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return (f"other users can write to it (mode {stat.S_IMODE(st.st_mode):04o}), "
+                "so they could replace what the app keeps there")
+    return None
+
+
+def _why_not_writable(path: Path) -> str:
+    # os.access says only no; a read-only disk is worth naming, since no chmod fixes it.
+    try:
+        if hasattr(os, "statvfs") and os.statvfs(path).f_flag & os.ST_RDONLY:
+            return "Read-only file system"
+    except OSError:
+        pass
+    return "permission denied"

@@ -3,15 +3,22 @@ codes, and one clear line (never a traceback) when something is wrong."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import select
 import signal
 import socket
+import sqlite3
 import stat
+import subprocess
+import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.helpers import PASSWORD, AppProcess, launched_client, run_cli, sign_in
+from tests.helpers import APP_COMMAND, PASSWORD, AppProcess, launched_client, run_cli, sign_in
 
 
 def assert_one_line_error(result, *fragments: str) -> None:  # type: ignore[no-untyped-def]
@@ -196,3 +203,148 @@ def test_a_read_only_data_dir_is_one_clear_error(small_disk: Path) -> None:
         last = r.stderr.strip().splitlines()[-1]
         assert "Read-only file system" in last and "--data-dir" in last, r.stderr
     assert (data_dir / "desktop-app.sqlite3").read_bytes() == before
+
+
+# -- passwords and other input that must never end in a traceback -----------------
+def run_cli_raw(*args: str, stdin: bytes | int | None = subprocess.DEVNULL, cwd: Path | None = None,
+                env: dict[str, str] | None = None,
+                command: Sequence[str] = APP_COMMAND) -> subprocess.CompletedProcess[str]:
+    """Like run_cli, with bytes (or a file) on stdin, and no controlling terminal:
+    a password prompt can neither reach the developer's terminal nor wait for it."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("DESKTOP_APP_")} | (env or {})
+    feed: dict[str, object] = {"input": stdin} if isinstance(stdin, bytes) else {"stdin": stdin}
+    r = subprocess.run([*command, *args], capture_output=True, env=full_env, cwd=cwd, timeout=60,
+                       start_new_session=True, **feed)  # type: ignore[call-overload]
+    return subprocess.CompletedProcess(r.args, r.returncode, r.stdout.decode(errors="replace"),
+                                       r.stderr.decode(errors="replace"))
+
+
+def run_at_terminal(*args: str, typed: Sequence[bytes]) -> tuple[int, str]:
+    """The CLI with a terminal (a pty) as stdin, as a person runs it. Each of `typed`
+    is typed once the next password prompt is on stderr (typed earlier, the prompt's
+    TCSAFLUSH would throw it away). Returns the exit code and stderr."""
+    import pty
+
+    master, slave = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DESKTOP_APP_")}
+    proc = subprocess.Popen([*APP_COMMAND, *args], stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=env, start_new_session=True)  # no /dev/tty: getpass uses the pty on stdin
+    os.close(slave)
+    assert proc.stderr is not None
+    err = b""
+    try:
+        for n, keys in enumerate(typed, start=1):
+            deadline = time.monotonic() + 60
+            while err.count(b"password: ") < n and proc.poll() is None:
+                assert time.monotonic() < deadline, f"no prompt {n}: {err!r}"
+                if select.select([proc.stderr], [], [], 0.5)[0]:
+                    err += os.read(proc.stderr.fileno(), 4096)
+            os.write(master, keys)
+        _, rest = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        os.close(master)
+    return proc.returncode, (err + rest).decode(errors="replace")
+
+
+def stored_accounts(data_dir: Path) -> list[tuple[str, str]]:
+    """(name, password hash) of every account, read from the store file itself."""
+    with contextlib.closing(sqlite3.connect(data_dir / "desktop-app.sqlite3")) as conn:
+        return conn.execute("SELECT username, pw_hash FROM users ORDER BY username").fetchall()
+
+
+@pytest.mark.parametrize("utf8_mode", ["1", "0"])  # stdin decoded with surrogateescape, or strictly
+@pytest.mark.parametrize("action", ["add", "set-password"])
+def test_password_stdin_that_is_not_utf8_is_one_clear_line(account: Path, action: str, utf8_mode: str) -> None:
+    before = stored_accounts(account)
+    name = "bob" if action == "add" else "alice"
+    r = run_cli_raw("users", action, name, "--password-stdin", "--data-dir", str(account),
+                    stdin=b"\xff\xfe bad password\n", env={"PYTHONUTF8": utf8_mode, "LC_ALL": "C.UTF-8"})
+    assert_one_line_error(r, "--password-stdin: the password is not valid UTF-8 text")
+    assert r.returncode == 2
+    assert stored_accounts(account) == before
+
+
+@pytest.mark.parametrize(
+    ("stdin", "fragment"),
+    [
+        (b"", "nothing on stdin"),
+        (b"\n", "too short"),
+        (b"\r\n", "too short"),
+        (None, "--password-stdin: there is no stdin"),  # stdin closed, not just empty
+    ],
+)
+def test_password_stdin_without_a_password_is_one_clear_line(data_dir: Path, stdin: bytes | None,
+                                                              fragment: str) -> None:
+    closed = ("sh", "-c", 'exec "$@" <&-', "sh", *APP_COMMAND)
+    r = run_cli_raw("users", "add", "bob", "--password-stdin", "--data-dir", str(data_dir),
+                    stdin=stdin, command=APP_COMMAND if stdin is not None else closed)
+    assert_one_line_error(r, fragment)
+    assert r.returncode == 2
+    assert not (data_dir / "desktop-app.sqlite3").exists()  # refused before the store is even created
+
+
+@pytest.mark.parametrize("stdin", [subprocess.DEVNULL, b"correct horse battery\ncorrect horse battery\n"])
+def test_password_prompt_without_a_terminal_is_one_clear_line(account: Path, stdin: bytes | int) -> None:
+    # getpass would fall back to reading stdin with the password echoed; we say how to pipe it instead.
+    before = stored_accounts(account)
+    for action, name in (("add", "bob"), ("set-password", "alice")):
+        r = run_cli_raw("users", action, name, "--data-dir", str(account), stdin=stdin)
+        assert_one_line_error(r, "no terminal", "--password-stdin")
+        assert r.returncode == 2
+    assert stored_accounts(account) == before
+    fresh = account.parent / "fresh"
+    assert_one_line_error(run_cli_raw("users", "add", "bob", "--data-dir", str(fresh)), "--password-stdin")
+    assert not fresh.exists()
+
+
+def test_password_prompt_at_a_terminal(account: Path) -> None:
+    d = ("--data-dir", str(account))
+    before = stored_accounts(account)
+    for typed, fragment in [
+        ([b"\x04"], "No password was typed"),  # Ctrl-D at the first prompt
+        ([PASSWORD.encode() + b"\n", b"\x04"], "No password was typed"),
+        ([b"\xff\xfe bad password\n", b"\xff\xfe bad password\n"], "not valid UTF-8 text"),
+        ([PASSWORD.encode() + b"\n", b"another one entirely\n"], "do not match"),
+    ]:
+        for action, name in (("add", "bob"), ("set-password", "alice")):
+            code, err = run_at_terminal("users", action, name, *d, typed=typed)
+            assert code == 2 and "Traceback" not in err, err
+            assert fragment in err.splitlines()[-1], err
+    assert stored_accounts(account) == before
+    # The helper really types into a terminal: the same prompt accepts a password typed twice.
+    code, err = run_at_terminal("users", "add", "bob", *d, typed=[PASSWORD.encode() + b"\n"] * 2)
+    assert code == 0 and "Traceback" not in err, err
+    assert [name for name, _ in stored_accounts(account)] == ["alice", "bob"]
+
+
+def test_an_unexpected_error_is_one_line_and_its_traceback_is_logged(account: Path) -> None:
+    # A store edited by hand (or a bug of ours): `users list` cannot format this date.
+    with contextlib.closing(sqlite3.connect(account / "desktop-app.sqlite3")) as conn, conn:
+        conn.execute("UPDATE users SET created_at = 'yesterday'")
+    log_file = account / "logs" / "desktop-app.log"
+    r = run_cli("users", "list", "--data-dir", str(account))
+    assert_one_line_error(r, "unexpected error: TypeError", f"details in the log at {log_file}")
+    assert "Traceback" in log_file.read_text()  # the promised details are there
+
+
+def test_an_empty_path_option_is_refused(tmp_path: Path) -> None:
+    # `--data-dir "$UNSET_VARIABLE"` must not put the store in whatever the current directory is.
+    for flag in ("--data-dir", "--cache-dir", "--log-dir"):
+        r = run_cli_raw("users", "list", flag, "", cwd=tmp_path)
+        assert_one_line_error(r, f"{flag} is empty")
+        assert r.returncode == 2
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("action", ["add", "set-password", "delete"])
+def test_a_name_that_is_not_utf8_is_one_clear_line(account: Path, action: str) -> None:
+    before = stored_accounts(account)
+    options = [] if action == "delete" else ["--password-stdin"]
+    r = run_cli_raw("users", action, os.fsdecode(b"b\xff"), *options, "--data-dir", str(account),
+                    stdin=PASSWORD.encode() + b"\n")
+    assert_one_line_error(r, "is not valid UTF-8 text")
+    assert r.returncode == 2
+    assert stored_accounts(account) == before

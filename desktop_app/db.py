@@ -22,7 +22,9 @@ from pathlib import Path
 
 from desktop_app.errors import DamagedStoreError, StoreError
 
-SCHEMA_VERSION = 1
+# 2: user_files (which account was given which of Gradio's temp files). Every
+# statement below is IF NOT EXISTS, so opening an older store adds what it lacks.
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -52,6 +54,13 @@ CREATE TABLE IF NOT EXISTS user_data (
     updated_at  REAL NOT NULL,
     PRIMARY KEY (username, key)
 );
+CREATE TABLE IF NOT EXISTS user_files (
+    path        TEXT NOT NULL,
+    username    TEXT NOT NULL,
+    created_at  REAL NOT NULL,
+    PRIMARY KEY (path, username)
+);
+CREATE INDEX IF NOT EXISTS user_files_by_user ON user_files(username);
 """
 
 BUSY_TIMEOUT_MS = 10_000

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import time
-from http.cookies import SimpleCookie
 from urllib.parse import quote
 
 import anyio.to_thread
@@ -41,17 +40,32 @@ def is_public(path: str) -> bool:
     return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 
 
+def parse_cookies(header: str) -> dict[str, str]:
+    """A Cookie header as browsers send it (RFC 6265 5.4): `name=value` pairs split
+    by `;`, each at its first `=`, blanks around them dropped, values taken as they
+    are. Python's SimpleCookie gave up on the whole header for one cookie it could
+    not parse (`prefs={"a":1}`, `a=b c`, `"q"=1`), and any page on any local port
+    can set such a cookie for 127.0.0.1: one was enough to sign a person out.
+    For a name sent twice, the last wins: browsers put the cookie with the longest
+    Path first, so our Path=/ cookies outrank one tossed in for a sub-path."""
+    jar: dict[str, str] = {}
+    for pair in header.split(";"):
+        name, sep, value = pair.partition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or not name:
+            continue  # a bare word is no cookie of ours
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = value[1:-1]
+        jar[name] = value
+    return jar
+
+
 def cookie_value(scope: Scope, name: str) -> str | None:
+    found = None
     for key, value in scope.get("headers", []):
-        if key == b"cookie":
-            jar: SimpleCookie = SimpleCookie()
-            try:
-                jar.load(value.decode("latin-1"))
-            except Exception:  # a malformed Cookie header is the client's problem
-                continue
-            if name in jar:
-                return jar[name].value
-    return None
+        if key == b"cookie":  # HTTP/2 may split cookies over several headers
+            found = parse_cookies(value.decode("latin-1")).get(name, found)
+    return found
 
 
 class SessionGate:

@@ -92,6 +92,9 @@ class GradioLoader:
         self.app: Any = None  # the Gradio ASGI app, once built
         self.host: FastAPI | None = None  # owns the lifespan that starts Gradio's queue
         self.error: UserError | None = None
+        # The files the built UI itself carries (default values, examples): every
+        # account may fetch them (see gradio_shield.py). None until built.
+        self.shared_files: list[str] | None = None
         self.seconds: float | None = None
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, name="gradio-loader", daemon=True)
@@ -111,6 +114,7 @@ class GradioLoader:
         t0 = time.perf_counter()
         try:
             self.host, self.app = build_mounted(self.settings, self.path)
+            self.shared_files = _files_in_config(self.app)
         except UserError as exc:
             self.error = exc
         except Exception as exc:  # a bug of ours or Gradio's: log it, show one line
@@ -153,6 +157,17 @@ def build_mounted(settings: Settings, path: str) -> tuple[FastAPI, Any]:
         raise RuntimeError(f"gr.mount_gradio_app did not mount at {path!r}")
 
     return host, asyncio.run(_in_loop())
+
+
+def _files_in_config(app: Any) -> list[str]:
+    from desktop_app.gradio_shield import file_paths
+
+    try:
+        return sorted(set(file_paths(app.get_blocks().config)))
+    except Exception:  # a Gradio without this shape: no shared files, so none are served to all
+        log.warning("could not list the UI's own files; only files given to an account are served",
+                    exc_info=True, extra=FILE_ONLY)
+        return []
 
 
 async def _warm_up(app: Any) -> None:
@@ -244,7 +259,10 @@ def _mount(app: FastAPI, settings: Settings, path: str) -> None:
         allowed_paths=[],
         blocked_paths=[str(p) for p in settings.dirs.private_paths()],
         max_file_size=settings.max_upload_bytes,
-        show_error=True,
+        # Only gr.Error messages reach the page; any other exception's text (a
+        # repr, a path, a library's message) stays in the log. The shield
+        # (gradio_shield.py) also scrubs what still carries internals.
+        show_error=False,
         # The sub-app's own FastAPI docs would describe every route to anyone signed in; nobody needs them.
         app_kwargs={"docs_url": None, "redoc_url": None, "openapi_url": None},
     )

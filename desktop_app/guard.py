@@ -10,8 +10,9 @@ Pure ASGI, outermost in the stack. Three rules, for http and websocket alike:
   Gradio's own CORS code never rejects, so this check is ours. An unsafe request
   must show where it comes from: Origin, or else a Referer on our origin
   (browsers send one of them; a script must say so too).
-- Unsafe methods are refused when the browser says they are cross-site or
-  same-site (`Sec-Fetch-Site`), even without an Origin header.
+- What the browser marks cross-site or same-site (`Sec-Fetch-Site`) is refused,
+  even without an Origin header, unless it is a top-level navigation by GET (a
+  link followed): an image, a script or a fetch from another local port reads.
 
 Every response also gets headers that stop framing and MIME sniffing, and a
 Content-Security-Policy when it sets none of its own (Gradio's responses). Gradio's
@@ -93,7 +94,11 @@ class GuardMiddleware:
                 reason = "cross-origin request"
             elif unsafe and origin is None:
                 reason = "request without Origin or Referer"
-            elif unsafe and headers.get("sec-fetch-site") in ("cross-site", "same-site"):
+            elif headers.get("sec-fetch-site") in ("cross-site", "same-site") and (
+                unsafe or not _is_top_level_navigation(headers)
+            ):
+                # `same-site` is another port of this computer (cookies ignore ports,
+                # so SameSite=Strict ones are sent): it may link to us, not read or embed us.
                 reason = "cross-site request"
         if reason is not None:
             await _refuse(scope, receive, send, reason)
@@ -125,6 +130,13 @@ class GuardMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _is_top_level_navigation(headers: dict[str, str]) -> bool:
+    """A link followed or an address typed: the other site cannot read the answer.
+    Everything else a browser marks cross- or same-site (fetch, <img>, <script>,
+    an iframe) could read or use it."""
+    return headers.get("sec-fetch-mode") == "navigate" and headers.get("sec-fetch-dest") == "document"
 
 
 def _headers(scope: Scope) -> dict[str, str]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from desktop_app.auth import Accounts
 from desktop_app.db import Database
+from desktop_app.files import FileOwners
 from desktop_app.paths import ensure_private_dir
 from desktop_app.sessions import SqliteSessionStore
 from desktop_app.settings import Settings
@@ -16,6 +17,7 @@ class Services:
     db: Database
     sessions: SqliteSessionStore
     accounts: Accounts
+    files: FileOwners
 
     def close(self) -> None:
         self.db.close()
@@ -28,4 +30,5 @@ def open_services(settings: Settings) -> Services:
     sessions = SqliteSessionStore(
         db, idle_seconds=settings.session_idle_seconds, max_seconds=settings.session_max_seconds
     )
-    return Services(db=db, sessions=sessions, accounts=Accounts(db, sessions))
+    files = FileOwners(db, settings.dirs.gradio_temp)
+    return Services(db=db, sessions=sessions, accounts=Accounts(db, sessions), files=files)

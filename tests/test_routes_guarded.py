@@ -11,6 +11,7 @@ import pytest
 from starlette.routing import Mount, WebSocketRoute
 
 from desktop_app.deferred import DeferredApp
+from desktop_app.gradio_shield import GradioShield
 from tests.helpers import LiveServer, sign_in
 
 # path -> methods that must answer without a session. Nothing else may.
@@ -25,6 +26,8 @@ def walk(routes: list, prefix: str = "") -> Iterator[tuple[str, str]]:
     for route in routes:
         if isinstance(route, Mount):
             sub_app = route.app
+            if isinstance(sub_app, GradioShield):  # the shell's filter in front of Gradio
+                sub_app = sub_app.app
             if isinstance(sub_app, DeferredApp):  # Gradio, once the loader has built it
                 assert sub_app.loader.done and sub_app.loader.error is None
                 sub_app = sub_app.loader.app

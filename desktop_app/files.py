@@ -1,0 +1,98 @@
+"""Which account each of Gradio's temp files belongs to.
+
+Gradio keeps every upload and every file an event returns in one folder shared
+by all users of the process (named by a hash of the content), and its `file=`
+route serves any of them to anyone who has the path. The shell records who was
+given each file (GradioShield claims it when Gradio answers an upload or an
+event) and serves a file in that folder only to an account that holds a claim.
+Files the UI itself carries (a component's default value, an example) are
+claimed for everyone with the name SHARED.
+
+The claims live in the store, not in memory, so `desktop-app users delete` in
+another process can delete that account's files: a file goes once no other
+account, and not everyone, still holds it. Nothing of HTTP or Gradio here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from desktop_app.db import Database
+
+SHARED = ""  # the owner of files that are part of the UI itself, for every account
+
+
+def normalize(path: str | os.PathLike[str]) -> str:
+    """One spelling per file: absolute, `..` and `.` folded, case folded where
+    the file system ignores case. Symlinks are not followed here (Gradio's own
+    check does that); a claim is for the name Gradio gave out."""
+    return os.path.normcase(os.path.abspath(os.fspath(path)))
+
+
+class FileOwners:
+    def __init__(self, db: Database, folder: Path) -> None:
+        self.db = db
+        self.folder = normalize(folder)  # Gradio's temp folder: the only files claims are about
+
+    def covers(self, path: str) -> bool:
+        """True if `path` (normalized) is inside Gradio's temp folder."""
+        return path.startswith(self.folder + os.sep)
+
+    def claim(self, username: str, paths: Iterable[str]) -> int:
+        """Record that `username` was given these files; returns how many were new."""
+        rows = [(p, username) for p in {normalize(p) for p in paths} if self.covers(p)]
+        if not rows:
+            return 0
+        now = time.time()
+        with self.db.write() as conn:
+            before = conn.total_changes
+            conn.executemany(
+                "INSERT OR IGNORE INTO user_files (path, username, created_at) VALUES (?, ?, ?)",
+                [(p, u, now) for p, u in rows],
+            )
+            return conn.total_changes - before
+
+    def allowed(self, username: str, path: str) -> bool:
+        with self.db.read() as conn:
+            row = conn.execute(
+                "SELECT 1 FROM user_files WHERE path = ? AND username IN (?, ?) LIMIT 1",
+                (normalize(path), username, SHARED),
+            ).fetchone()
+        return row is not None
+
+    def forget_user(self, conn, username: str) -> list[str]:  # type: ignore[no-untyped-def]
+        """Inside the caller's write transaction (the account's deletion): drop the
+        account's claims; returns the files that nobody holds any more, to delete
+        with `remove` once the transaction has committed."""
+        orphans = [row[0] for row in conn.execute(
+            "SELECT path FROM user_files AS mine WHERE username = ? AND NOT EXISTS "
+            "(SELECT 1 FROM user_files AS other WHERE other.path = mine.path AND other.username != ?)",
+            (username, username),
+        )]
+        conn.execute("DELETE FROM user_files WHERE username = ?", (username,))
+        return orphans
+
+    def remove(self, paths: Iterable[str]) -> int:
+        """Delete these files (and the folders Gradio made for them, once empty).
+        Only ever inside Gradio's temp folder, whatever the store says."""
+        removed = 0
+        for path in paths:
+            path = normalize(path)
+            if not self.covers(path):
+                continue
+            target = Path(path)
+            with contextlib.suppress(FileNotFoundError, IsADirectoryError, PermissionError):
+                target.unlink()
+                removed += 1
+            parent = target.parent
+            while normalize(parent) != self.folder and self.covers(normalize(parent)):
+                try:
+                    parent.rmdir()  # only if empty
+                except OSError:
+                    break
+                parent = parent.parent
+        return removed

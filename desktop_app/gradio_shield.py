@@ -1,0 +1,427 @@
+"""What the shell lets through between a signed-in browser and Gradio.
+
+Signing in decides who enters; it does not make Gradio's routes safe. Gradio is
+written as a public, single-user server: it keys state by a `session_hash` the
+browser makes up, serves any file in its temp folder to whoever has the path,
+fetches `file=http://...` URLs itself, and copies request headers into ranged
+responses. This pure-ASGI middleware sits in front of the Gradio mount, inside
+the session gate (so it knows the account) and:
+
+- refuses a `file=` value that names a URL (any scheme, or `//`, in any encoding)
+  before Gradio can connect anywhere, and the same in file inputs of events;
+- binds every session hash (and upload id) to the signed-in session: Gradio sees
+  HMAC(session, hash), so no one can name another session's state, streams or
+  heartbeats, and a session that ends takes its namespace with it;
+- serves a file of Gradio's temp folder only to an account it was given to
+  (files.FileOwners), and refuses event inputs naming anyone else's file;
+- lets only a fixed set of response headers out, never one copied from the
+  request (gradio's RangedFileResponse echoes every request header, Cookie
+  included, which would defeat HttpOnly);
+- replaces an error message that carries internals (a path of ours, a traceback,
+  an object's repr) with one sentence.
+
+Body sizes are bounded before this (limits.BodyLimit). Each rule is tested
+against the real app in tests/test_gradio_shield.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import os
+import re
+import secrets
+from collections.abc import Iterable, Iterator
+from typing import Any
+from urllib.parse import parse_qsl, quote, unquote, urlencode
+
+import anyio.to_thread
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from desktop_app.context import context_of
+from desktop_app.files import SHARED, FileOwners, normalize
+
+log = logging.getLogger(__name__)
+
+API = "/gradio_api"
+# Response headers Gradio may send to the browser. Anything else is dropped: a
+# new Gradio release must not be able to add one that leaks (Set-Cookie included:
+# the shell alone sets cookies).
+ALLOWED_RESPONSE_HEADERS = frozenset({
+    b"content-type", b"content-length", b"content-range", b"accept-ranges", b"content-disposition",
+    b"content-encoding", b"cache-control", b"etag", b"last-modified", b"location", b"vary",
+    b"retry-after", b"x-content-type-options", b"content-security-policy", b"x-accel-buffering",
+})
+# Query parameters that name client-chosen state.
+BOUND_PARAMETERS = ("session_hash", "upload_id")
+GENERIC_ERROR = "Something went wrong. The details are in the app's log."
+_FILE_ROUTE = re.compile(r"^/gradio_api/file[=/](.*)$", re.S)
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.\-]*:", re.I)
+_DRIVE = re.compile(r"^[a-z]:[\\/]", re.I)  # C:\ or C:/ on Windows is a path, not a scheme
+_BLANKS = "".join(chr(c) for c in range(33))  # what URL parsers strip before a scheme
+_LEAKY = re.compile(r"Traceback \(most recent call last\)|\bobject at 0x[0-9a-f]+|File \"[^\"]+\", line \d+")
+
+
+def names_a_url(value: str) -> bool:
+    """True for anything a client could take as a URL rather than a local path:
+    a scheme (`http:`, `HTTPS:`, `file:`, `data:`...) or a network path (`//`,
+    `\\\\`, `/\\`), however often percent-encoded, after the blanks and control
+    characters that URL parsers skip."""
+    for _ in range(10):  # %25252F...: decode until nothing changes
+        decoded = unquote(value)
+        if decoded == value:
+            break
+        value = decoded
+    # WHATWG URL parsing drops tabs and newlines anywhere ("ht\ttp:").
+    value = re.sub(r"[\t\n\r]", "", value).lstrip(_BLANKS).replace("\\", "/")
+    if os.name == "nt" and _DRIVE.match(value):
+        return False
+    return bool(_SCHEME.match(value)) or value.startswith("//")
+
+
+def file_paths(value: Any) -> Iterator[str]:
+    """The path of every Gradio FileData in a JSON value."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            path = item.get("path")
+            meta = item.get("meta")
+            if isinstance(path, str) and isinstance(meta, dict) and meta.get("_type") == "gradio.FileData":
+                yield path
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _input_paths(value: Any) -> Iterator[str]:
+    """Stricter than file_paths, for what a client sends: any dict's "path"."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if isinstance(item.get("path"), str):
+                yield item["path"]
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+class GradioShield:
+    def __init__(self, app: ASGIApp, *, owners: FileOwners, private: Iterable[str] = (),
+                 shared: Any = None) -> None:
+        """`owners` records and answers who may fetch which temp file. `private`:
+        paths that must never appear in an error shown to a person (the data,
+        cache and log folders). `shared`: an object whose `shared_files` (once
+        the UI is built) lists the files the UI itself carries."""
+        self.app = app
+        self.owners = owners
+        self.private = tuple(p for p in private if p)
+        self.shared = shared
+        self._shared_claimed = False
+        self._key = secrets.token_bytes(32)  # per process: bindings need not outlive it
+        self._known: set[tuple[str, str]] = set()  # claims already in the store
+
+    # -- the session binding -------------------------------------------------
+    def bind(self, session_id: str, client_value: str) -> str:
+        digest = hmac.new(self._key, f"{session_id}\0{client_value}".encode("utf-8", "surrogatepass"),
+                          hashlib.sha256).digest()
+        return base64.b32encode(digest[:15]).decode().lower()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        ctx = context_of(scope)
+        if ctx is None or ctx.session is None:  # the gate lets no one here unsigned; be sure
+            await JSONResponse({"detail": "Not signed in."}, status_code=401)(scope, receive, send)
+            return
+        username, session_id = ctx.session.username, ctx.session.id_hash
+        await self._claim_shared()
+        path = _inner_path(scope)
+        method = scope.get("method", "GET")
+
+        refusal = await self._check_file_route(path, username)
+        if refusal is not None:
+            await _refuse(scope, receive, send, *refusal)
+            return
+
+        scope = dict(scope)
+        scope["query_string"] = self._bind_query(scope.get("query_string", b""), session_id)
+        scope = self._bind_path(scope, path, method, session_id)
+        if path in ("", "/") and b"deep_link=" in scope["query_string"]:
+            scope["query_string"] = await self._own_deep_link(scope["query_string"], username)
+
+        if method == "POST" and path.startswith(API + "/") and path != API + "/upload":
+            body = await _read_body(receive)
+            content_type = _header(scope, b"content-type")
+            if content_type.startswith(b"multipart/"):
+                # Gradio's blob form of component_server carries its session hash in
+                # a form field we do not rewrite: refused rather than let through unbound.
+                await _refuse(scope, receive, send, 415, "This request format is not accepted by this app.")
+                return
+            body, refusal = await self._bind_body(body, session_id, username)
+            if refusal is not None:
+                await _refuse(scope, receive, send, *refusal)
+                return
+            receive = _replay(body, receive)
+            scope["headers"] = [(k, v) for k, v in scope["headers"] if k != b"content-length"] + [
+                (b"content-length", str(len(body)).encode())]
+
+        request_headers = set(scope.get("headers", []))
+        await self.app(scope, receive, _ResponseFilter(self, send, request_headers, path, username))
+
+    async def _claim_shared(self) -> None:
+        if self._shared_claimed or self.shared is None:
+            return
+        files = getattr(self.shared, "shared_files", None)
+        if files is None:
+            return  # not built yet
+        self._shared_claimed = True
+        await self.claim(SHARED, files)
+
+    async def claim(self, username: str, paths: Iterable[str]) -> None:
+        new = [p for p in {normalize(p) for p in paths} if (username, p) not in self._known]
+        new = [p for p in new if self.owners.covers(p)]
+        if not new:
+            return
+        # A write (fsync): in a worker thread, and before the browser hears of the file.
+        await anyio.to_thread.run_sync(self.owners.claim, username, new)
+        if len(self._known) > 100_000:
+            self._known.clear()  # only a cache of what the store holds
+        self._known.update((username, p) for p in new)
+
+    async def _may_read(self, username: str, path: str) -> bool:
+        return await anyio.to_thread.run_sync(self.owners.allowed, username, path)
+
+    # -- requests --------------------------------------------------------------
+    async def _check_file_route(self, path: str, username: str) -> tuple[int, str] | None:
+        match = _FILE_ROUTE.match(path)
+        if not match:
+            return None
+        value = match.group(1)
+        if names_a_url(value):
+            return 403, "This app serves only its own files."
+        target = normalize(value)
+        if self.owners.covers(target) and not await self._may_read(username, target):
+            return 404, "File not found."  # whether it exists is not this account's business
+        return None
+
+    def _bind_query(self, query: bytes, session_id: str) -> bytes:
+        if not any(name.encode() + b"=" in query for name in BOUND_PARAMETERS):
+            return query
+        pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+        bound = [(k, self.bind(session_id, v) if k in BOUND_PARAMETERS else v) for k, v in pairs]
+        return urlencode(bound).encode("latin-1")
+
+    def _bind_path(self, scope: dict, path: str, method: str, session_id: str) -> dict:
+        # /gradio_api/heartbeat/{session_hash}; GET /gradio_api/stream/{session_hash}/{run}/...
+        # (POST /gradio_api/stream/{event_id} names a server-made event id instead).
+        parts = path.split("/")
+        if len(parts) >= 4 and parts[1] == API[1:] and (
+            parts[2] == "heartbeat" or (parts[2] == "stream" and method in ("GET", "HEAD") and len(parts) >= 5)
+        ):
+            parts[3] = self.bind(session_id, parts[3])
+            inner = "/".join(parts)
+            root = scope.get("root_path", "")
+            full = root + inner if scope["path"].startswith(root) and root else inner
+            scope["path"] = full
+            scope["raw_path"] = quote(full).encode("latin-1")
+        return scope
+
+    async def _bind_body(self, body: bytes, session_id: str, username: str) -> tuple[bytes, tuple[int, str] | None]:
+        try:
+            payload = json.loads(body) if body.strip() else None
+        except (ValueError, UnicodeDecodeError):
+            return body, None  # Gradio refuses it too (422); nothing in it is bound to anyone
+        if not isinstance(payload, dict):
+            return body, None
+        if isinstance(payload.get("session_hash"), str):
+            payload["session_hash"] = self.bind(session_id, payload["session_hash"])
+        for value in (payload.get("data"), payload.get("event_data")):
+            for path in _input_paths(value):
+                if names_a_url(path):
+                    return body, (403, "This app uses only its own files.")
+                target = normalize(path)
+                if self.owners.covers(target) and not await self._may_read(username, target):
+                    return body, (403, "That file is not available to this account.")
+        return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode(), None
+
+    async def _own_deep_link(self, query: bytes, username: str) -> bytes:
+        """A deep link (Gradio's saved state of a page) opens only for its maker;
+        for anyone else the page opens as it is."""
+        pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+        kept = []
+        for key, value in pairs:
+            if key == "deep_link" and not (
+                re.fullmatch(r"[A-Za-z0-9_\-]+", value)
+                and await self._may_read(username, self.deep_link_file(value))
+            ):
+                continue
+            kept.append((key, value))
+        return urlencode(kept).encode("latin-1")
+
+    def deep_link_file(self, link: str) -> str:
+        return os.path.join(self.owners.folder, "deep_links", link, "state.json")
+
+    # -- responses -------------------------------------------------------------
+    def scrub_error(self, text: str) -> str:
+        if _LEAKY.search(text) or any(p in text for p in self.private):
+            log.warning("an error message with internals was replaced for the page: %s", text[:500])
+            return GENERIC_ERROR
+        return text
+
+
+class _ResponseFilter:
+    """The send side: filters headers, claims the files an answer gives out
+    (before the browser can ask for them), and scrubs error messages."""
+
+    def __init__(self, shield: GradioShield, send: Send, request_headers: set[tuple[bytes, bytes]],
+                 path: str, username: str) -> None:
+        self.shield, self.send, self.request_headers = shield, send, request_headers
+        self.path, self.username = path, username
+        self.mode = "pass"  # or "json" (buffered whole) or "sse" (line by line)
+        self.start: Message | None = None
+        self.buffer = b""
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = dict(message)
+            headers = [
+                (k, v) for k, v in message.get("headers", [])
+                if k.lower() in ALLOWED_RESPONSE_HEADERS and (k.lower(), v) not in self.request_headers
+            ]
+            message["headers"] = headers
+            content_type = dict(headers).get(b"content-type", b"")
+            api = self.path.startswith(API + "/") and not _FILE_ROUTE.match(self.path)
+            if api and content_type.startswith(b"application/json"):
+                self.mode, self.start = "json", message
+                return
+            if api and content_type.startswith(b"text/event-stream"):
+                self.mode = "sse"
+            await self.send(message)
+            return
+        if message["type"] != "http.response.body" or self.mode == "pass":
+            await self.send(message)
+            return
+        self.buffer += message.get("body", b"")
+        more = message.get("more_body", False)
+        if self.mode == "json":
+            if more:
+                return
+            body = await self._json(self.buffer)
+            assert self.start is not None
+            start = self.start
+            start["headers"] = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"] + [
+                (b"content-length", str(len(body)).encode())]
+            await self.send(start)
+            await self.send({"type": "http.response.body", "body": body, "more_body": False})
+            return
+        # SSE: forward whole lines only, each after its files are claimed.
+        if more:
+            cut = self.buffer.rfind(b"\n") + 1
+            ready, self.buffer = self.buffer[:cut], self.buffer[cut:]
+        else:
+            ready, self.buffer = self.buffer, b""
+        if ready or not more:
+            ready = await self._sse(ready)
+            await self.send({"type": "http.response.body", "body": ready, "more_body": more})
+
+    async def _json(self, body: bytes) -> bytes:
+        try:
+            payload = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            return body
+        payload = await self._inspect(payload)
+        return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+
+    async def _sse(self, chunk: bytes) -> bytes:
+        lines = chunk.split(b"\n")
+        for i, line in enumerate(lines):
+            if not line.startswith(b"data:"):
+                continue
+            try:
+                payload = json.loads(line[5:])
+            except (ValueError, UnicodeDecodeError):
+                continue
+            checked = await self._inspect(payload)
+            if checked is not payload:
+                lines[i] = b"data: " + json.dumps(checked, ensure_ascii=False, separators=(",", ":")).encode()
+        return b"\n".join(lines)
+
+    async def _inspect(self, payload: Any) -> Any:
+        """Claim the files in this answer for the account; returns the payload,
+        or a copy whose leaky error messages were replaced."""
+        shield = self.shield
+        if self.path == API + "/upload" and isinstance(payload, list):
+            await shield.claim(self.username, [p for p in payload if isinstance(p, str)])
+        elif self.path == API + "/deep_link" and isinstance(payload, str) and payload:
+            await shield.claim(self.username, [shield.deep_link_file(payload)])
+        else:
+            await shield.claim(self.username, file_paths(payload))
+        return _scrub(payload, shield)
+
+
+def _scrub(payload: Any, shield: GradioShield) -> Any:
+    """Error messages sit in `{"error": ...}` (events) or `{"detail": ...}` (HTTP errors)."""
+    if not isinstance(payload, dict):
+        return payload
+    changed = dict(payload)
+    for key in ("error", "detail"):
+        if isinstance(payload.get(key), str):
+            changed[key] = shield.scrub_error(payload[key])
+    output = payload.get("output")
+    if isinstance(output, dict):
+        changed["output"] = _scrub(output, shield)
+    if changed == payload:
+        return payload
+    return changed
+
+
+def _inner_path(scope: Scope) -> str:
+    path, root = scope["path"], scope.get("root_path", "")
+    if root and path.startswith(root):
+        return path[len(root):]
+    return path
+
+
+def _header(scope: Scope, name: bytes) -> bytes:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.lower()
+    return b""
+
+
+async def _read_body(receive: Receive) -> bytes:
+    # Bounded already by limits.BodyLimit, outside this middleware.
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()  # then whatever comes next (a disconnect)
+
+    return replay
+
+
+async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, message: str) -> None:
+    await JSONResponse({"detail": message}, status_code=status, headers={"cache-control": "no-store"})(
+        scope, receive, send)

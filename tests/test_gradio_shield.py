@@ -1,0 +1,319 @@
+"""Gradio is untrusted inside the gate: what a signed-in person (or a script in
+the page, or another local web page) can make Gradio's own routes do. Each test
+is an attack from the red-team pass, against the real app on loopback."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import sys
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from desktop_app.app import CSRF_COOKIE
+from desktop_app.gate import SESSION_COOKIE
+from desktop_app.launch import LAUNCH_COOKIE
+from tests.helpers import PASSWORD, LiveServer, launched_client, sign_in
+from tests.test_web import call_event, event_outcome
+
+# -- outbound connections, seen from inside this process ----------------------
+_watching: list[list[str]] = []
+
+
+def _audit(event: str, args: tuple) -> None:
+    if _watching and event in ("socket.connect", "socket.getaddrinfo"):
+        target = args[1] if event == "socket.connect" else args[0]
+        _watching[-1].append(f"{event} {target!r}")
+
+
+sys.addaudithook(_audit)  # audit hooks cannot be removed; this one records only inside `watch_network`
+
+
+@contextlib.contextmanager
+def watch_network() -> Iterator[list[str]]:
+    seen: list[str] = []
+    _watching.append(seen)
+    try:
+        yield seen
+    finally:
+        _watching.remove(seen)
+
+
+@contextlib.contextmanager
+def listener() -> Iterator[tuple[int, list[socket.socket]]]:
+    """A loopback port that records every connection made to it."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    sock.settimeout(0.2)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                accepted.append(sock.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield sock.getsockname()[1], accepted
+    finally:
+        stop.set()
+        thread.join(2)
+        for conn in accepted:
+            conn.close()
+        sock.close()
+
+
+def upload(client: httpx.Client, name: str, content: bytes) -> str:
+    r = client.post("/gradio/gradio_api/upload", files={"files": (name, content, "text/plain")})
+    assert r.status_code == 200, r.text
+    return r.json()[0]
+
+
+def fn_index(client: httpx.Client, api_name: str) -> int:
+    config = client.get("/gradio/config").json()
+    return next(d["id"] for d in config["dependencies"] if d.get("api_name") == api_name)
+
+
+def sse_messages(client: httpx.Client, session_hash: str, *, seconds: float) -> list[dict]:
+    """What `queue/data` streams to this client for `session_hash` within `seconds`."""
+    messages: list[dict] = []
+    deadline = time.monotonic() + seconds
+    # Gradio ends the stream of a hash with no events by breaking off the response.
+    with contextlib.suppress(httpx.ReadTimeout, httpx.RemoteProtocolError):
+        with client.stream("GET", "/gradio/gradio_api/queue/data", params={"session_hash": session_hash},
+                           timeout=httpx.Timeout(seconds, read=0.5)) as stream:
+            for line in stream.iter_lines():
+                if line.startswith("data:"):
+                    message = json.loads(line[5:])
+                    messages.append(message)
+                    if message.get("msg") == "close_stream":
+                        break
+                if time.monotonic() > deadline:
+                    break
+    return messages
+
+
+def outputs(messages: list[dict]) -> list:
+    return [m["output"]["data"] for m in messages if m.get("msg") == "process_completed" and m.get("success")]
+
+
+# -- 1. Request headers never come back ----------------------------------------
+def test_a_ranged_file_response_does_not_echo_the_cookies(live_with) -> None:  # type: ignore[no-untyped-def]
+    token = "l" * 43
+    live = live_with(launch_token=token)
+    with launched_client(f"{live.url}/_launch?token={token}") as client:
+        sign_in(client, "alice")
+        path = upload(client, "a.txt", b"hello world")
+        secrets_ = [client.cookies[SESSION_COOKIE], client.cookies[LAUNCH_COOKIE], client.cookies[CSRF_COOKIE]]
+        for method in ("GET", "HEAD"):
+            r = client.request(method, f"/gradio/gradio_api/file={path}",
+                               headers={"range": "bytes=0-0", "x-probe": "echo-me"})
+            assert r.status_code == 206, (method, r.status_code)
+            assert r.headers["content-range"] == "bytes 0-0/11"
+            echoed = [(k, v) for k, v in r.headers.items() if any(s in v for s in secrets_) or "echo-me" in v]
+            assert echoed == [], echoed
+            assert not {"cookie", "host", "origin", "range", "x-probe"} & set(r.headers), dict(r.headers)
+        assert client.get(f"/gradio/gradio_api/file={path}", headers={"range": "bytes=0-4"}).content == b"hello"
+
+
+# -- 2. No outbound connection, whatever the page asks for ----------------------
+URL_SPELLINGS = [
+    "http://127.0.0.1:{port}/x", "HTTP://127.0.0.1:{port}/x", "https://tracker.invalid/x.png",
+    "//127.0.0.1:{port}/x", "http:/127.0.0.1:{port}/x", "%68ttp://127.0.0.1:{port}/x",
+    "http%3A%2F%2F127.0.0.1%3A{port}%2Fx", "http%253A%252F%252F127.0.0.1%253A{port}%252Fx",
+    " http://127.0.0.1:{port}/x", "%09http://127.0.0.1:{port}/x", "ht%09tp://127.0.0.1:{port}/x",
+    "\\\\127.0.0.1:{port}\\x", "/\\127.0.0.1:{port}/x", "%2F%2F127.0.0.1:{port}/x",
+    "ftp://127.0.0.1:{port}/x", "file:///etc/passwd", "data:text/plain,hi",
+]
+
+
+def test_file_urls_are_refused_before_gradio_connects_anywhere(live_with_user: LiveServer) -> None:
+    with live_with_user.client() as client, listener() as (port, accepted):
+        sign_in(client, "alice")
+        assert client.get("/gradio/").status_code == 200
+        with watch_network() as seen:
+            for spelling in URL_SPELLINGS:
+                value = spelling.format(port=port)
+                for route in ("/gradio/gradio_api/file=", "/gradio/gradio_api/file/"):
+                    r = client.get(route + value)
+                    assert r.status_code == 403, (route + value, r.status_code)
+        time.sleep(0.3)
+        assert accepted == [], "the app connected to the URL it was given"
+    # Our own requests to the app are loopback connects of this process: nothing else.
+    outbound = [s for s in seen if str(live_with_user.port) not in s and "127.0.0.1', 0" not in s]
+    assert outbound == [], outbound
+    print(f"{len(URL_SPELLINGS) * 2} file= URL spellings refused; no connection, no name looked up")
+
+
+def test_an_event_cannot_make_gradio_fetch_a_url(live_with_user: LiveServer) -> None:
+    with live_with_user.client() as client, listener() as (port, accepted):
+        sign_in(client, "alice")
+        index = fn_index(client, "save_notes")
+        for path in (f"http://127.0.0.1:{port}/x.txt", f"//127.0.0.1:{port}/x.txt"):
+            file_data = {"path": path, "url": path, "meta": {"_type": "gradio.FileData"}}
+            r = client.post("/gradio/gradio_api/queue/join",
+                            json={"data": [file_data], "fn_index": index, "session_hash": "tab1"})
+            assert r.status_code == 403, r.text
+        time.sleep(0.3)
+        assert accepted == []
+
+
+# -- 3. Cookies another local page sets cannot lock the person out ------------
+def test_cookies_python_cannot_parse_do_not_sign_anyone_out(live_with) -> None:  # type: ignore[no-untyped-def]
+    token = "c" * 43
+    live = live_with(launch_token=token)
+    junk = ['prefs={"theme":"dark"}', "a=b c", '"q"=1', "flag", "=lonely", "x=\x7f"]
+    with live.client() as client:
+        for bad in junk:
+            client.cookies.clear()
+            r = client.get(f"/_launch?token={token}", headers={"cookie": bad})
+            assert r.status_code == 303, (bad, r.status_code)
+        launch = client.cookies[LAUNCH_COOKIE]
+        sign_in(client, "alice")
+        session, csrf = client.cookies[SESSION_COOKIE], client.cookies[CSRF_COOKIE]
+        for bad in junk:
+            # As the browser sends them: the foreign cookie (Path=/gradio comes first), then ours.
+            header = f"{bad}; {LAUNCH_COOKIE}={launch}; {SESSION_COOKIE}={session}; {CSRF_COOKIE}={csrf}"
+            r = client.get("/gradio/config", headers={"cookie": header})
+            assert r.status_code == 200, (bad, r.status_code)
+            r = client.get("/login", headers={"cookie": header})
+            assert r.status_code == 303, (bad, r.status_code)  # still signed in: on to the app
+        # Cookie tossing still fails: a sub-path cookie of the same name comes first and loses.
+        tossed = f"{SESSION_COOKIE}=planted; {LAUNCH_COOKIE}={launch}; {SESSION_COOKIE}={session}"
+        assert client.get("/gradio/config", headers={"cookie": tossed}).status_code == 200
+        planted_last = f"{LAUNCH_COOKIE}={launch}; {SESSION_COOKIE}={session}; {SESSION_COOKIE}=planted"
+        assert client.get("/gradio/config", headers={"cookie": planted_last}).status_code == 401
+
+
+# -- 5. Session hashes are bound to the signed-in session ----------------------
+def test_another_account_cannot_read_or_feed_a_session_hash(live_with_user: LiveServer) -> None:
+    live_with_user.services.accounts.create("bob", PASSWORD)
+    with live_with_user.client() as alice, live_with_user.client() as bob:
+        sign_in(alice, "alice")
+        sign_in(bob, "bob")
+        index = fn_index(alice, "whoami")
+        shared_hash = "alicetab123"
+        # alice's event waits in her hash's stream; bob connects to that hash first.
+        r = alice.post("/gradio/gradio_api/queue/join",
+                       json={"data": [], "fn_index": index, "session_hash": shared_hash})
+        assert r.status_code == 200, r.text
+        stolen = outputs(sse_messages(bob, shared_hash, seconds=3))
+        assert ["Signed in as **alice**."] not in stolen, stolen
+        mine = outputs(sse_messages(alice, shared_hash, seconds=5))
+        assert mine == [["Signed in as **alice**."]], mine  # the binding does not break the owner's page
+        # bob's event, sent with alice's hash, does not land in alice's stream.
+        r = bob.post("/gradio/gradio_api/queue/join",
+                     json={"data": [], "fn_index": index, "session_hash": shared_hash})
+        assert r.status_code == 200, r.text
+        planted = outputs(sse_messages(alice, shared_hash, seconds=3))
+        assert ["Signed in as **bob**."] not in planted, planted
+        # A new session of alice (signed in again) does not inherit the old one's stream either.
+        r = alice.post("/gradio/gradio_api/queue/join",
+                       json={"data": [], "fn_index": index, "session_hash": shared_hash})
+        assert r.status_code == 200
+        again = alice.post("/login", data={"username": "alice", "password": PASSWORD, "csrf": alice.cookies[CSRF_COOKIE]})
+        assert again.status_code == 303
+        assert outputs(sse_messages(alice, shared_hash, seconds=3)) == []
+
+
+# -- 6. Files are served to the account they were given to ---------------------
+def test_uploads_and_exports_are_served_to_their_owner_only(live_with_user: LiveServer) -> None:
+    live_with_user.services.accounts.create("bob", PASSWORD)
+    with live_with_user.client() as alice, live_with_user.client() as bob:
+        sign_in(alice, "alice")
+        sign_in(bob, "bob")
+        uploaded = upload(alice, "diary.txt", b"alice's diary")
+        assert alice.get(f"/gradio/gradio_api/file={uploaded}").content == b"alice's diary"
+        r = bob.get(f"/gradio/gradio_api/file={uploaded}")
+        assert r.status_code == 404 and b"diary" not in r.content
+        assert bob.get(f"/gradio/gradio_api/file={uploaded}", headers={"range": "bytes=0-3"}).status_code == 404
+        # A file an event made (the Notes tab's export) likewise.
+        exported = call_event(alice, "export_notes", ["alice's notes"])[0]
+        assert alice.get(f"/gradio/gradio_api/file={exported['path']}").content == b"alice's notes"
+        assert bob.get(f"/gradio/gradio_api/file={exported['path']}").status_code == 404
+        # Nor can bob pass alice's file into an event of his.
+        file_data = {"path": uploaded, "meta": {"_type": "gradio.FileData"}}
+        r = bob.post("/gradio/gradio_api/queue/join",
+                     json={"data": [file_data], "fn_index": fn_index(bob, "save_notes"), "session_hash": "b"})
+        assert r.status_code == 403
+        # The same content uploaded by bob is his too (Gradio names files by their content).
+        assert upload(bob, "diary.txt", b"alice's diary") == uploaded
+        assert bob.get(f"/gradio/gradio_api/file={uploaded}").status_code == 200
+
+
+# -- 8. Bodies are bounded ------------------------------------------------------
+def test_bodies_over_their_limit_get_413_before_they_are_read(live_with_user: LiveServer) -> None:
+    with live_with_user.client() as client:
+        sign_in(client, "alice")
+        assert client.get("/gradio/").status_code == 200
+        big = b'{"data": ["' + b"x" * (60 << 20) + b'"]}'
+        t0 = time.perf_counter()
+        r = client.post("/gradio/gradio_api/call/save_notes", content=big,
+                        headers={"content-type": "application/json"})
+        assert r.status_code == 413 and "too large" in r.text, (r.status_code, r.text[:200])
+
+        def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it comes
+            yield b'{"data": ["'
+            for _ in range(40):
+                yield b"x" * (1 << 20)
+            yield b'"]}'
+
+        r = client.post("/gradio/gradio_api/queue/join", content=chunks(),
+                        headers={"content-type": "application/json"})
+        assert r.status_code == 413
+        print(f"60 MB JSON refused in {time.perf_counter() - t0:.2f}s")
+    with live_with_user.client() as stranger:
+        page = stranger.get("/login")
+        r = stranger.post("/login", files={"username": (None, "alice"), "password": ("p.bin", b"x" * (30 << 20))},
+                          data={"csrf": "x"})
+        assert r.status_code == 413
+    with live_with_user.client() as client:  # and the app serves on
+        assert sign_in(client, "alice").status_code == 303
+        assert call_event(client, "save_notes", ["y" * 100_000])[0].startswith("Saved")
+
+
+# -- 10. Errors say one sentence, no internals ----------------------------------
+@pytest.mark.parametrize(("api_name", "data"), [
+    ("end_session", [["a", "list"]]), ("change_password", [None, None, None]), ("save_notes", []),
+    ("save_notes", [{"path": "/nonexistent"}]),
+])
+def test_malformed_calls_get_no_internals(live_with_user: LiveServer, api_name: str, data: list) -> None:
+    dirs = live_with_user.settings.dirs
+    with live_with_user.client() as client:
+        sign_in(client, "alice")
+        r = client.post(f"/gradio/gradio_api/call/{api_name}", json={"data": data})
+        if r.status_code == 200:
+            kind, message = event_outcome(client, api_name, data)
+        else:
+            kind, message = "refused", r.text
+        assert "\n" not in message.strip(), message
+        for leak in (str(dirs.data), str(dirs.cache), "Traceback", "object at 0x", "sqlite", "Error binding",
+                     "NoneType", "site-packages"):
+            assert leak not in message, (api_name, leak, message)
+
+
+# -- 13. Another local port may link to the app, not read it --------------------
+def test_same_site_reads_are_refused(live_with_user: LiveServer) -> None:
+    with live_with_user.client() as client:
+        sign_in(client, "alice")
+        for site in ("same-site", "cross-site"):
+            for mode, dest in (("cors", "empty"), ("no-cors", "image"), ("no-cors", "script"), ("navigate", "iframe")):
+                r = client.get("/gradio/config", headers={"sec-fetch-site": site, "sec-fetch-mode": mode,
+                                                          "sec-fetch-dest": dest})
+                assert r.status_code == 403, (site, mode, dest, r.status_code)
+            # A link followed from another local page opens the app (the other page cannot read it).
+            r = client.get("/gradio/", headers={"sec-fetch-site": site, "sec-fetch-mode": "navigate",
+                                                "sec-fetch-dest": "document", "accept": "text/html"})
+            assert r.status_code == 200, (site, r.status_code)
+        for site in ("same-origin", "none"):
+            assert client.get("/gradio/config", headers={"sec-fetch-site": site}).status_code == 200

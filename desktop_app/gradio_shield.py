@@ -14,9 +14,9 @@ the session gate (so it knows the account) and:
   heartbeats, and a session that ends takes its namespace with it;
 - serves a file of Gradio's temp folder only to an account it was given to
   (files.FileOwners), and refuses event inputs naming anyone else's file;
-- lets only a fixed set of response headers out, never one copied from the
-  request (gradio's RangedFileResponse echoes every request header, Cookie
-  included, which would defeat HttpOnly);
+- lets only a fixed set of response headers out (Gradio's RangedFileResponse
+  copies every request header into its answer, Cookie included, which a script
+  in the page could read: that would defeat HttpOnly);
 - replaces an error message that carries internals (a path of ours, a traceback,
   an object's repr) with one sentence.
 
@@ -27,6 +27,7 @@ against the real app in tests/test_gradio_shield.py.
 from __future__ import annotations
 
 import base64
+import collections
 import hashlib
 import hmac
 import json
@@ -59,6 +60,9 @@ ALLOWED_RESPONSE_HEADERS = frozenset({
 # Query parameters that name client-chosen state.
 BOUND_PARAMETERS = ("session_hash", "upload_id")
 GENERIC_ERROR = "Something went wrong. The details are in the app's log."
+# GET call/{api_name}/{event_id} streams an event's result; POST stream/{event_id}[/close] feeds it.
+_EVENT_ROUTE = re.compile(r"^/gradio_api/(call(?:/v2)?/[^/]+|stream)/([^/]+)(?:/close)?/?$")
+MAX_EVENTS = 10_000
 _FILE_ROUTE = re.compile(r"^/gradio_api/file[=/](.*)$", re.S)
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.\-]*:", re.I)
 _DRIVE = re.compile(r"^[a-z]:[\\/]", re.I)  # C:\ or C:/ on Windows is a path, not a scheme
@@ -125,6 +129,9 @@ class GradioShield:
         self._shared_claimed = False
         self._key = secrets.token_bytes(32)  # per process: bindings need not outlive it
         self._known: set[tuple[str, str]] = set()  # claims already in the store
+        # event id -> the session that started it. Gradio makes event ids (uuid4)
+        # and answers anyone who names one; the shell answers only its session.
+        self._events: collections.OrderedDict[str, str] = collections.OrderedDict()
 
     # -- the session binding -------------------------------------------------
     def bind(self, session_id: str, client_value: str) -> str:
@@ -145,7 +152,7 @@ class GradioShield:
         path = _inner_path(scope)
         method = scope.get("method", "GET")
 
-        refusal = await self._check_file_route(path, username)
+        refusal = await self._check_file_route(path, username) or self._check_event(path, method, session_id)
         if refusal is not None:
             await _refuse(scope, receive, send, *refusal)
             return
@@ -153,7 +160,7 @@ class GradioShield:
         scope = dict(scope)
         scope["query_string"] = self._bind_query(scope.get("query_string", b""), session_id)
         scope = self._bind_path(scope, path, method, session_id)
-        if path in ("", "/") and b"deep_link=" in scope["query_string"]:
+        if b"deep_link=" in scope["query_string"]:  # the page and /config take one
             scope["query_string"] = await self._own_deep_link(scope["query_string"], username)
 
         if method == "POST" and path.startswith(API + "/") and path != API + "/upload":
@@ -172,8 +179,7 @@ class GradioShield:
             scope["headers"] = [(k, v) for k, v in scope["headers"] if k != b"content-length"] + [
                 (b"content-length", str(len(body)).encode())]
 
-        request_headers = set(scope.get("headers", []))
-        await self.app(scope, receive, _ResponseFilter(self, send, request_headers, path, username))
+        await self.app(scope, receive, _ResponseFilter(self, send, path, username, session_id))
 
     async def _claim_shared(self) -> None:
         if self._shared_claimed or self.shared is None:
@@ -194,6 +200,19 @@ class GradioShield:
         if len(self._known) > 100_000:
             self._known.clear()  # only a cache of what the store holds
         self._known.update((username, p) for p in new)
+
+    def started_event(self, event_id: str, session_id: str) -> None:
+        self._events[event_id] = session_id
+        while len(self._events) > MAX_EVENTS:  # oldest first: long finished by then
+            self._events.popitem(last=False)
+
+    def _check_event(self, path: str, method: str, session_id: str) -> tuple[int, str] | None:
+        match = _EVENT_ROUTE.match(path)
+        if not match or (match.group(1).startswith("call/") and method not in ("GET", "HEAD")):
+            return None
+        if self._events.get(match.group(2)) != session_id:
+            return 404, "No such event."
+        return None
 
     async def _may_read(self, username: str, path: str) -> bool:
         return await anyio.to_thread.run_sync(self.owners.allowed, username, path)
@@ -280,10 +299,9 @@ class _ResponseFilter:
     """The send side: filters headers, claims the files an answer gives out
     (before the browser can ask for them), and scrubs error messages."""
 
-    def __init__(self, shield: GradioShield, send: Send, request_headers: set[tuple[bytes, bytes]],
-                 path: str, username: str) -> None:
-        self.shield, self.send, self.request_headers = shield, send, request_headers
-        self.path, self.username = path, username
+    def __init__(self, shield: GradioShield, send: Send, path: str, username: str, session_id: str) -> None:
+        self.shield, self.send = shield, send
+        self.path, self.username, self.session_id = path, username, session_id
         self.mode = "pass"  # or "json" (buffered whole) or "sse" (line by line)
         self.start: Message | None = None
         self.buffer = b""
@@ -291,10 +309,7 @@ class _ResponseFilter:
     async def __call__(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             message = dict(message)
-            headers = [
-                (k, v) for k, v in message.get("headers", [])
-                if k.lower() in ALLOWED_RESPONSE_HEADERS and (k.lower(), v) not in self.request_headers
-            ]
+            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() in ALLOWED_RESPONSE_HEADERS]
             message["headers"] = headers
             content_type = dict(headers).get(b"content-type", b"")
             api = self.path.startswith(API + "/") and not _FILE_ROUTE.match(self.path)
@@ -361,6 +376,10 @@ class _ResponseFilter:
             await shield.claim(self.username, [p for p in payload if isinstance(p, str)])
         elif self.path == API + "/deep_link" and isinstance(payload, str) and payload:
             await shield.claim(self.username, [shield.deep_link_file(payload)])
+        elif isinstance(payload, dict) and isinstance(payload.get("event_id"), str) and (
+            self.path == API + "/queue/join" or self.path.startswith(API + "/call/")
+        ):
+            shield.started_event(payload["event_id"], self.session_id)
         else:
             await shield.claim(self.username, file_paths(payload))
         return _scrub(payload, shield)

@@ -317,3 +317,39 @@ def test_same_site_reads_are_refused(live_with_user: LiveServer) -> None:
             assert r.status_code == 200, (site, r.status_code)
         for site in ("same-origin", "none"):
             assert client.get("/gradio/config", headers={"sec-fetch-site": site}).status_code == 200
+
+
+def test_an_event_id_answers_only_the_session_that_started_it(live_with_user: LiveServer) -> None:
+    live_with_user.services.accounts.create("bob", PASSWORD)
+    with live_with_user.client() as alice, live_with_user.client() as bob:
+        sign_in(alice, "alice")
+        sign_in(bob, "bob")
+        event_id = alice.post("/gradio/gradio_api/call/whoami", json={"data": []}).json()["event_id"]
+        for route in (f"/gradio/gradio_api/call/whoami/{event_id}", f"/gradio/gradio_api/call/v2/whoami/{event_id}"):
+            r = bob.get(route)
+            assert r.status_code == 404 and "alice" not in r.text, (route, r.status_code, r.text)
+        assert bob.post(f"/gradio/gradio_api/stream/{event_id}/close").status_code == 404
+        with alice.stream("GET", f"/gradio/gradio_api/call/whoami/{event_id}") as stream:
+            assert "Signed in as **alice**." in "".join(stream.iter_lines())
+
+
+def test_a_deep_link_opens_only_for_its_maker(live_with) -> None:  # type: ignore[no-untyped-def]
+    live = live_with(ui="tests.deep_link_ui:build")
+    live.services.accounts.create("bob", PASSWORD)
+    with live.client() as alice, live.client() as bob:
+        sign_in(alice, "alice")
+        sign_in(bob, "bob")
+        r = alice.post("/gradio/gradio_api/queue/join",
+                       json={"data": ["alice's secret"], "fn_index": fn_index(alice, "echo"), "session_hash": "tab"})
+        assert r.status_code == 200, r.text
+        assert outputs(sse_messages(alice, "tab", seconds=5)) == [["alice's secret"]]
+        link = alice.get("/gradio/gradio_api/deep_link", params={"session_hash": "tab"}).json()
+        assert link, "Gradio saved no deep link"
+        # bob, even with alice's tab string, saves nothing of hers.
+        assert bob.get("/gradio/gradio_api/deep_link", params={"session_hash": "tab"}).json() == ""
+        # The page's front end asks for its config with the link.
+        mine = alice.get("/gradio/config", params={"deep_link": link}).json()
+        assert mine["deep_link_state"] == "valid" and "alice's secret" in json.dumps(mine)
+        theirs = bob.get("/gradio/config", params={"deep_link": link})
+        assert theirs.status_code == 200 and "alice's secret" not in theirs.text
+        assert bob.get("/gradio/", params={"deep_link": link}, headers={"accept": "text/html"}).status_code == 200

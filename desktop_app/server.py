@@ -1,4 +1,5 @@
-"""The web server in a thread: start, wait until started, stop. Nothing else.
+"""The web server in a thread: start, wait until started, stop. Nothing else
+(but the open file limit the server's connections need, raised at start).
 
 We bind the socket ourselves on 127.0.0.1 (port 0 = a free one) and hand it to
 uvicorn: the port is known before anything serves, there is no race for it,
@@ -17,9 +18,19 @@ import threading
 import uvicorn
 
 from desktop_app.errors import UserError
+from desktop_app.http_protocol import HEADER_TIMEOUT_SECONDS, h11_protocol
 from desktop_app.logs import FILE_ONLY
 
 log = logging.getLogger(__name__)
+
+# Every connection holds a descriptor, and macOS starts a process with a soft limit
+# of 256: a few hundred stalled connections (the header timeout frees them, but
+# only after HEADER_TIMEOUT_SECONDS) would leave none to accept the browser with.
+# The hard limit is the real bound; this cap keeps the number sane where the hard
+# limit is "unlimited". macOS refuses a soft limit above kern.maxfilesperproc even
+# when the hard limit is unlimited; its OPEN_MAX (10240) is the fallback.
+OPEN_FILES_CAP = 65536
+_MACOS_OPEN_MAX = 10240
 
 
 def bind_socket(host: str, port: int, *, preferred: int | None = None) -> socket.socket:
@@ -57,6 +68,31 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def raise_open_file_limit() -> None:
+    """Raise this process's soft RLIMIT_NOFILE to its hard limit (at most OPEN_FILES_CAP).
+    Here, not in the CLI: the server is why the process needs descriptors, and it
+    runs under both entry points (headless and windowed)."""
+    try:
+        import resource
+    except ImportError:  # Windows: no such limit (its handle limit is in the millions)
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    unlimited = resource.RLIM_INFINITY
+    target = OPEN_FILES_CAP if hard == unlimited else min(hard, OPEN_FILES_CAP)
+    if soft == unlimited or soft >= target:
+        return
+    for wanted in (target, _MACOS_OPEN_MAX):
+        if wanted <= soft:
+            return
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        except (ValueError, OSError):  # above what the system allows
+            continue
+        log.debug("open file limit raised from %d to %d", soft, wanted)
+        return
+    log.info("could not raise the open file limit above %d", soft)
+
+
 class _Uvicorn(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, started: threading.Event) -> None:
         super().__init__(config)
@@ -69,9 +105,11 @@ class _Uvicorn(uvicorn.Server):
 
 
 class ServerThread:
-    def __init__(self, app, sock: socket.socket) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, app, sock: socket.socket, *,  # type: ignore[no-untyped-def]
+                 header_timeout: float = HEADER_TIMEOUT_SECONDS) -> None:
         """`sock` comes from bind_socket(), so a busy port fails before the slow
-        app build rather than after it."""
+        app build rather than after it. `header_timeout`: see http_protocol.py
+        (tests shorten it)."""
         self.sock = sock
         self.host, self.port = self.sock.getsockname()[:2]
         config = uvicorn.Config(
@@ -79,6 +117,13 @@ class ServerThread:
             log_config=None,  # our logging setup (cli.py) applies
             access_log=False,
             lifespan="on",
+            # Closes connections that never finish a request head; idle ones between
+            # requests are closed by uvicorn's timeout_keep_alive (5 s).
+            http=h11_protocol(header_timeout),
+            # No limit_concurrency: it answers 503 once that many connections are open,
+            # and connections that never send a request count too, so it would let a
+            # flood lock out the browser with fewer of them; and each open Gradio tab
+            # holds an event stream that must not be refused.
             timeout_graceful_shutdown=5,
             server_header=False,
         )
@@ -104,6 +149,7 @@ class ServerThread:
             self.sock.close()
 
     def start(self) -> None:
+        raise_open_file_limit()
         self._thread.start()
 
     def wait_started(self, timeout: float) -> bool:

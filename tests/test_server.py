@@ -1,18 +1,34 @@
-"""The server's sockets themselves."""
+"""The server's sockets themselves: Nagle, ports, and connections that never
+finish a request head (a flood of them must not lock the browser out)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import resource
+import selectors
 import socket
-from collections.abc import Iterator
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
+import anyio
+import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import StreamingResponse
+from starlette.routing import Route
 
+from desktop_app.app import CSRF_COOKIE, create_app
 from desktop_app.errors import UserError
-from desktop_app.server import bind_socket
-from tests.helpers import LiveServer, make_settings
+from desktop_app.http_protocol import HEADER_TIMEOUT_SECONDS
+from desktop_app.server import OPEN_FILES_CAP, ServerThread, bind_socket
+from desktop_app.services import open_services
+from tests.helpers import APP_COMMAND, PASSWORD, LiveServer, csrf_from, make_settings
 
 
 def _sockets_of_this_process() -> Iterator[socket.socket]:
@@ -63,3 +79,264 @@ def test_a_preferred_port_is_used_when_free_and_skipped_when_taken() -> None:
         # An explicit --port is never swapped for another one.
         with pytest.raises(UserError, match=f"Port {free} on 127.0.0.1 is already in use"):
             bind_socket("127.0.0.1", free, preferred=free + 1)
+
+
+# --- The header timeout -----------------------------------------------------------
+
+QUICK_TIMEOUT = 1.0  # in-process servers get a short one, so these tests take seconds
+MARGIN = 2.0  # what a busy test machine may add to a timer
+HALF_A_HEAD = b"GET /login HTTP/1.1\r\nHost: 127.0.0.1\r\n"  # and never the blank line that ends it
+
+
+@contextlib.contextmanager
+def serving(app, *, header_timeout: float) -> Iterator[ServerThread]:  # type: ignore[no-untyped-def]
+    sock = bind_socket("127.0.0.1", 0)
+    try:
+        server = ServerThread(app, sock, header_timeout=header_timeout)
+    except BaseException:
+        sock.close()
+        raise
+    server.start()
+    try:
+        assert server.wait_started(30), f"server did not start: {server.error}"
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def shell_app(data_dir: Path) -> Iterator[Starlette]:
+    """The real app without its UI, with the account alice, for a ServerThread of the test's making."""
+    settings = make_settings(data_dir)
+    services = open_services(settings)
+    services.accounts.create("alice", PASSWORD)
+    yield create_app(settings, services, None)
+    services.close()
+
+
+def connect(server: ServerThread) -> socket.socket:
+    return socket.create_connection((server.host, server.port), timeout=10)
+
+
+def raw_request(path: str, port: int, *, method: str = "GET", headers: dict[str, str] | None = None) -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{port}", *(f"{k}: {v}" for k, v in (headers or {}).items())]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def read_response(sock: socket.socket) -> bytes:
+    """One response with a Content-Length body, or b"" if the server closed the connection first."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return b""
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    fields = dict(line.split(b":", 1) for line in head.lower().split(b"\r\n")[1:])
+    length = int(fields[b"content-length"])
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return b""
+        body += chunk
+    return head + b"\r\n\r\n" + body
+
+
+def closed_by(sock: socket.socket, deadline: float) -> bool:
+    """Whether the server closes `sock` (EOF or reset) before `deadline` (time.monotonic())."""
+    while (left := deadline - time.monotonic()) > 0:
+        sock.settimeout(left)
+        try:
+            if sock.recv(65536) == b"":
+                return True
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+        except TimeoutError:
+            return False
+    return False
+
+
+def test_connections_that_never_finish_a_request_head_are_closed(shell_app: Starlette) -> None:
+    with serving(shell_app, header_timeout=QUICK_TIMEOUT) as server:
+        with connect(server) as silent, connect(server) as half, connect(server) as reused:
+            # `silent` connects and sends nothing.
+            half.sendall(HALF_A_HEAD)
+            # Kept alive after one request, then half of the next head: the first byte
+            # cancels uvicorn's keep-alive timer, so only the header timeout ends this one.
+            reused.sendall(raw_request("/healthz", server.port))
+            assert read_response(reused).startswith(b"HTTP/1.1 200")
+            reused.sendall(HALF_A_HEAD)
+            deadline = time.monotonic() + QUICK_TIMEOUT + MARGIN
+            with connect(server) as fresh:  # meanwhile a whole request is served as usual
+                fresh.sendall(raw_request("/login", server.port))
+                assert read_response(fresh).startswith(b"HTTP/1.1 200")
+            closed = {name: closed_by(sock, deadline) for name, sock in
+                      (("silent", silent), ("half a head", half), ("half the next head", reused))}
+        assert closed == {"silent": True, "half a head": True, "half the next head": True}
+
+
+def test_a_request_body_that_arrives_slowly_is_not_cut(shell_app: Starlette) -> None:
+    """The deadline is for the head only: a body may take its time (an upload on a slow disk, say)."""
+    with serving(shell_app, header_timeout=QUICK_TIMEOUT) as server:
+        with httpx.Client(base_url=server.url) as client:
+            page = client.get("/login")
+            csrf_cookie = client.cookies[CSRF_COOKIE]
+        body = urlencode({"username": "alice", "password": PASSWORD, "csrf": csrf_from(page.text),
+                          "next": "/gradio/"}).encode()
+        origin = server.url.rstrip("/")
+        head = raw_request("/login", server.port, method="POST", headers={
+            "Origin": origin, "Cookie": f"{CSRF_COOKIE}={csrf_cookie}",
+            "Content-Type": "application/x-www-form-urlencoded", "Content-Length": str(len(body)),
+        })
+        with connect(server) as upload, connect(server) as stalled:
+            stalled.sendall(HALF_A_HEAD)  # the control: the header timeout is at work meanwhile
+            upload.sendall(head)
+            t0 = time.monotonic()
+            pieces = [body[i:i + 8] for i in range(0, len(body), 8)]
+            for piece in pieces:  # the body over 2.5 header timeouts
+                time.sleep(2.5 * QUICK_TIMEOUT / len(pieces))
+                upload.sendall(piece)
+            took = time.monotonic() - t0
+            response = read_response(upload)
+            assert closed_by(stalled, time.monotonic() + 0.1), "the header timeout did not close the stalled connection"
+        assert took > 2 * QUICK_TIMEOUT
+        assert response.startswith(b"HTTP/1.1 303") and b"location: /gradio/" in response.lower(), response[:300]
+
+
+async def _slow_events(request: Request) -> StreamingResponse:
+    async def events() -> AsyncIterator[str]:
+        for n in range(5):
+            yield f"data: {n}\n\n"
+            await anyio.sleep(0.5)
+    return StreamingResponse(events(), media_type="text/event-stream")
+
+
+def test_a_response_that_streams_for_longer_than_the_header_timeout_is_not_cut() -> None:
+    """As Gradio's event streams do: the head came long ago, the response goes on."""
+    app = Starlette(routes=[Route("/events", _slow_events)])
+    with serving(app, header_timeout=QUICK_TIMEOUT) as server:
+        with connect(server) as stream, connect(server) as stalled:
+            stalled.sendall(HALF_A_HEAD)  # the control: the header timeout is at work meanwhile
+            stream.sendall(raw_request("/events", server.port))
+            t0 = time.monotonic()
+            received = b""
+            while not received.endswith(b"0\r\n\r\n"):  # the last chunk of a chunked body
+                chunk = stream.recv(65536)
+                assert chunk, f"the stream was cut after {time.monotonic() - t0:.1f}s: {received!r}"
+                received += chunk
+            took = time.monotonic() - t0
+            assert closed_by(stalled, time.monotonic() + 0.1), "the header timeout did not close the stalled connection"
+        assert took > 2 * QUICK_TIMEOUT
+        assert all(f"data: {n}".encode() in received for n in range(5))
+
+
+# --- The flood, against the app as a user runs it -----------------------------------
+
+FLOOD = 245
+CHILD_FD_LIMIT = 256  # macOS's default soft limit
+
+
+def _start_app(data_dir: Path, log: Path, fd_limit: tuple[int, int]) -> tuple[subprocess.Popen[str], str]:
+    """`python -m desktop_app --headless` under an open file limit; returns it and its launch URL."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DESKTOP_APP_")}
+    with log.open("w") as stderr:
+        child = subprocess.Popen(
+            [*APP_COMMAND, "--headless", "--data-dir", str(data_dir), "--log-dir", str(log.parent / "logs")],
+            stdout=subprocess.PIPE, stderr=stderr, text=True, env=env,
+            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, fd_limit),
+        )
+    assert child.stdout is not None
+    with selectors.DefaultSelector() as sel:
+        sel.register(child.stdout, selectors.EVENT_READ)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if sel.select(timeout=0.5):
+                line = child.stdout.readline()
+                if line.startswith("READY "):
+                    return child, line.split()[1]
+                if line == "":
+                    break
+    child.kill()
+    child.wait(10)
+    raise AssertionError(f"no READY line; stderr: {log.read_text()}")
+
+
+def _wait_for_ui(child: subprocess.Popen[str], log_dir: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and child.poll() is None:
+        if any("Gradio UI ready" in f.read_text() for f in log_dir.glob("*.log")):
+            return
+        time.sleep(0.1)
+    logs = "".join(f.read_text() for f in log_dir.glob("*.log"))
+    raise AssertionError(f"the Gradio UI did not load (app {'ended' if child.poll() is not None else 'running'}): "
+                         f"{logs[-1500:]}")
+
+
+@contextlib.contextmanager
+def app_process(tmp_path: Path, fd_limit: tuple[int, int]) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    child, launch = _start_app(tmp_path / "data", tmp_path / "stderr.txt", fd_limit)
+    try:
+        yield child, launch
+    finally:
+        child.kill()
+        child.wait(10)
+        assert child.stdout is not None
+        child.stdout.close()
+
+
+@contextlib.contextmanager
+def flood(launch: str, count: int = FLOOD) -> Iterator[None]:
+    """`count` connections to the app that never finish a request head: half send nothing, half half a head."""
+    parts = urlsplit(launch)
+    assert parts.hostname is not None and parts.port is not None
+    with contextlib.ExitStack() as stack:
+        for n in range(count):
+            sock = stack.enter_context(socket.create_connection((parts.hostname, parts.port), timeout=10))
+            if n % 2:
+                sock.sendall(HALF_A_HEAD)
+        yield
+
+
+def open_launch(launch: str, timeout: float) -> float:
+    """Seconds until the launch URL answered as it should (a redirect to the login page)."""
+    t0 = time.monotonic()
+    try:
+        r = httpx.get(launch, timeout=timeout)
+    except httpx.TimeoutException:
+        pytest.fail(f"the launch URL did not answer within {timeout:.0f}s of the flood")
+    assert r.status_code == 303 and r.headers["location"] == "/login", (r.status_code, r.text)
+    return time.monotonic() - t0
+
+
+def test_a_flood_of_unfinished_heads_delays_the_launch_only_by_the_header_timeout(tmp_path: Path) -> None:
+    """The attack as found: FLOOD connections that never finish their heads, before any
+    token or sign-in, against an app held to 256 descriptors (a hard limit too, so
+    raising the soft one cannot help: the header timeout must free them)."""
+    with app_process(tmp_path, (CHILD_FD_LIMIT, CHILD_FD_LIMIT)) as (child, launch):
+        # The flood waits for the Gradio import, which needs descriptors too: under a
+        # hard limit of 256 a flood during it makes the UI fail to build and the app
+        # exit, which no header timeout can prevent (the next test: a raised soft limit can).
+        _wait_for_ui(child, tmp_path / "logs")
+        with flood(launch):
+            if os.path.isdir(f"/proc/{child.pid}/fd"):  # the premise: the flood took every descriptor
+                deadline = time.monotonic() + 5
+                while len(os.listdir(f"/proc/{child.pid}/fd")) < CHILD_FD_LIMIT - 2 and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                assert len(os.listdir(f"/proc/{child.pid}/fd")) >= CHILD_FD_LIMIT - 2
+            took = open_launch(launch, timeout=HEADER_TIMEOUT_SECONDS + 5)
+        assert took < HEADER_TIMEOUT_SECONDS + 3, f"the launch took {took:.1f}s"
+        assert child.poll() is None, "the app ended"
+
+
+@pytest.mark.skipif(not hasattr(resource, "prlimit"), reason="needs prlimit() to read another process's limit")
+def test_a_flood_right_at_start_is_absorbed_by_the_raised_open_file_limit(tmp_path: Path) -> None:
+    """macOS's default: a soft limit of 256 under a higher hard one. The app raises the soft
+    one, so the same flood, sent while Gradio is still importing, neither delays the launch
+    nor starves the import."""
+    ours = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    hard = 4096 if ours == resource.RLIM_INFINITY else min(4096, ours)
+    with app_process(tmp_path, (CHILD_FD_LIMIT, hard)) as (child, launch), flood(launch):
+        took = open_launch(launch, timeout=5)
+        assert resource.prlimit(child.pid, resource.RLIMIT_NOFILE) == (min(hard, OPEN_FILES_CAP), hard)
+        _wait_for_ui(child, tmp_path / "logs")
+    assert took < 3, f"the launch took {took:.1f}s"

@@ -1,0 +1,140 @@
+"""uvicorn's HTTP/1.1 protocol with a deadline for each request head.
+
+uvicorn closes a connection that sits idle between requests (`timeout_keep_alive`),
+but it has no timeout for the request head itself: a client that connects and
+sends nothing, or half a request line and headers, keeps its file descriptor for
+as long as it likes. A few hundred such connections (256 descriptors is macOS's
+default limit) leave the server unable to accept the browser's own connection.
+Worse, `timeout_keep_alive` is cancelled by the first byte received, so even the
+wait between requests has no bound once half of the next head has arrived.
+uvicorn has had this timeout on its list since 2018 ("--timeout-request-start",
+https://github.com/Kludex/uvicorn/issues/157); until it ships one, this is it.
+
+This is the only module that knows uvicorn's protocol internals. It relies on:
+- `H11Protocol.conn`, the connection's `h11.Connection`, whose `their_state` is
+  `h11.IDLE` exactly while the client's next request head is incomplete;
+- `H11Protocol.handle_events()`, which uvicorn calls after feeding received bytes
+  to h11, and `on_response_complete()`, which it calls after each response.
+If those are missing, the connection gets uvicorn's own behaviour (no header
+timeout) and one warning is logged; nothing breaks. And the timer closes only a
+connection that h11 says is still waiting for a request head, so a request in
+progress (an upload, a streaming response, a Gradio event stream) is never cut,
+even if uvicorn stopped calling the hooks.
+
+h11, not httptools: uvicorn is installed without its `[standard]` extras, so
+`http="auto"` means h11 here anyway; naming the class keeps it so if httptools
+ever turns up in the environment (the traffic of one local browser needs no
+faster parser).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from typing import Any
+
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+log = logging.getLogger(__name__)
+
+# A local browser sends its request head within milliseconds of connecting (or of
+# the previous response, on a kept-alive connection). 10 s leaves room for a machine
+# that is busy starting a window or swapping, and frees a stalled connection's
+# descriptor soon enough that a flood of them delays the app by seconds, not forever.
+# (nginx and Node.js default to 60 s, for the internet's slow links; ours is loopback.)
+HEADER_TIMEOUT_SECONDS = 10.0
+
+_HOOKS = ("handle_events", "on_response_complete")
+
+
+def h11_protocol(header_timeout: float = HEADER_TIMEOUT_SECONDS) -> type[asyncio.Protocol]:
+    """The class to pass as `uvicorn.Config(http=...)`."""
+
+    class Protocol(HeaderTimeoutH11Protocol):
+        HEADER_TIMEOUT = header_timeout
+
+    return Protocol
+
+
+@functools.cache
+def _warn_unsupported(reason: str) -> None:
+    # Once per process, not once per connection.
+    log.warning("uvicorn's internals have changed (%s): connections get no header timeout", reason)
+
+
+def _unsupported_reason(protocol: H11Protocol) -> str | None:
+    missing = [name for name in _HOOKS if not callable(getattr(H11Protocol, name, None))]
+    if missing:
+        return f"H11Protocol has no {', '.join(missing)}"
+    if not isinstance(getattr(protocol, "conn", None), h11.Connection):
+        return "H11Protocol.conn is not an h11.Connection"
+    return None
+
+
+class HeaderTimeoutH11Protocol(H11Protocol):
+    """Closes a connection whose request head is not complete HEADER_TIMEOUT seconds
+    after the connection was accepted or its previous response was sent. The
+    deadline is not pushed back by bytes that arrive: a head sent one byte at a
+    time is cut like one never sent."""
+
+    HEADER_TIMEOUT = HEADER_TIMEOUT_SECONDS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._head_timer: asyncio.TimerHandle | None = None
+        self._head_transport: asyncio.Transport | None = None
+        reason = _unsupported_reason(self)
+        if reason is not None:
+            _warn_unsupported(reason)
+        self._head_watched = reason is None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # as in H11Protocol
+        super().connection_made(transport)
+        self._head_transport = transport
+        self._watch_head()
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        # A head was parsed (timer off), or a body the client sent after an early
+        # response has ended and the next head is due (timer on).
+        self._watch_head()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._watch_head()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_head_timer()
+        super().connection_lost(exc)
+
+    def _awaiting_head(self) -> bool:
+        transport = self._head_transport
+        return (
+            transport is not None
+            and not transport.is_closing()
+            and transport.get_protocol() is self  # not handed over to a WebSocket protocol
+            and self.conn.their_state is h11.IDLE
+        )
+
+    def _watch_head(self) -> None:
+        if not self._head_watched:
+            return
+        if not self._awaiting_head():
+            self._stop_head_timer()
+        elif self._head_timer is None:  # already running: the deadline stays where it was
+            self._head_timer = asyncio.get_running_loop().call_later(self.HEADER_TIMEOUT, self._head_timed_out)
+
+    def _stop_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if self._awaiting_head():
+            assert self._head_transport is not None
+            # Debug, not warning: browsers' speculative preconnections end this way too.
+            log.debug("closing a connection whose request head did not arrive within %.1f s", self.HEADER_TIMEOUT)
+            self._head_transport.close()  # connection_lost() does uvicorn's bookkeeping

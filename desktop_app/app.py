@@ -7,8 +7,9 @@ and not importing FastAPI/pydantic saves ~0.15 s before the login page. (The
 Gradio sub-app is FastAPI; it is built in the loader thread.)
 
 Middleware, outermost first: GuardMiddleware (Host/Origin/Sec-Fetch-Site,
-security headers) -> LaunchGate (this launch's token) -> SessionGate (who is signed in; refuses everything not
-public) -> routes, and at /gradio a DeferredApp that forwards to the Gradio app
+security headers) -> BodyLimit (every body bounded) -> LaunchGate (this launch's token) -> SessionGate (who is signed in; refuses everything not
+public) -> routes, and at /gradio a GradioShield (Gradio untrusted: see
+gradio_shield.py) in front of a DeferredApp that forwards to the Gradio app
 once the loader thread has built it.
 """
 
@@ -32,15 +33,17 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from desktop_app import pages
-from desktop_app.auth import LoginStatus
+from desktop_app.auth import LoginResult, LoginStatus
 from desktop_app.context import context_of
 from desktop_app.deferred import DeferredApp, Loader
 from desktop_app.errors import StoreError, UserError
 from desktop_app.gate import SESSION_COOKIE, SessionGate, cookie_value
+from desktop_app.gradio_shield import GradioShield
 from desktop_app.guard import GuardMiddleware
 from desktop_app.identity import APP_SLUG
 from desktop_app.instance import SHOW_PATH, TOKEN_HEADER, InstanceLock
 from desktop_app.launch import LaunchGate
+from desktop_app.limits import BodyLimit
 from desktop_app.services import Services
 from desktop_app.settings import Settings
 
@@ -123,11 +126,16 @@ def create_app(
 
     # Store writes run in worker threads, like the password checks: another process
     # holding SQLite's write lock must not stall the event loop (up to busy_timeout).
-    def start_session(request: Request, username: str, target: str, remember: bool) -> Response:
+    def start_session(request: Request, result: LoginResult, target: str, remember: bool) -> Response | None:
+        """None if the account's password changed, or the account went, after
+        `result` was checked (accounts.start_session re-checks it as it creates)."""
         old = context_of(request)
         if old and old.token:
             sessions.delete(old.token)  # a login always gets a fresh id
-        token, _ = sessions.create(username)
+        created = accounts.start_session(result)
+        if created is None:
+            return None
+        token, _ = created
         response = RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
         set_session_cookie(response, token, remember)
         return response
@@ -160,8 +168,11 @@ def create_app(
             return html(page, 400, csrf)
         result = await run_in_threadpool_limited(login_limiter, accounts.authenticate, username, password)
         if result.status is LoginStatus.OK:
-            return await run_in_threadpool(start_session, request, result.username, target,
-                                           form.get("remember") == "1")
+            started = await run_in_threadpool(start_session, request, result, target, form.get("remember") == "1")
+            if started is not None:
+                return started
+            # Refused: the password was changed (or the account deleted) while it was
+            # being checked. Answered below as a wrong password, which by now it is.
         if result.status is LoginStatus.THROTTLED:
             error, status = (f"Too many failed attempts. Try again in {result.retry_after} seconds.", 429)
         else:
@@ -193,13 +204,15 @@ def create_app(
             error = "The two passwords do not match."
         else:
             try:
-                name = await run_in_threadpool_limited(
-                    login_limiter, lambda: accounts.create(username, password, only_if_first=True)
+                created = await run_in_threadpool_limited(
+                    login_limiter, lambda: accounts.create_first(username, password)
                 )
             except UserError as exc:
                 error = exc.message
             else:
-                return await run_in_threadpool(start_session, request, name, HOME, form.get("remember") == "1")
+                started = await run_in_threadpool(start_session, request, created, HOME, form.get("remember") == "1")
+                # None: the CLI changed or deleted the new account in that instant; sign in anew.
+                return started or RedirectResponse("/login", status_code=303)
         return html(pages.setup_page(csrf=csrf[0], username=username, error=error), 400, csrf)
 
     async def logout(request: Request) -> Response:
@@ -231,8 +244,12 @@ def create_app(
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     if deferred is not None:
-        routes.append(Mount(GRADIO_PATH, deferred))
-    middleware = [Middleware(GuardMiddleware)]  # outermost first
+        dirs = settings.dirs
+        shield = GradioShield(deferred, owners=services.files, shared=ui,
+                              private=[str(dirs.data), str(dirs.cache), str(dirs.log)])
+        routes.append(Mount(GRADIO_PATH, shield))
+    middleware = [Middleware(GuardMiddleware),  # outermost first
+                  Middleware(BodyLimit, max_upload=settings.max_upload_bytes, gradio_path=GRADIO_PATH)]
     if launch_token is not None:
         middleware.append(Middleware(LaunchGate, token=launch_token))
     middleware.append(Middleware(SessionGate, store=sessions, accounts=accounts))
@@ -240,8 +257,8 @@ def create_app(
     async def store_failed(request: Request, exc: StoreError) -> Response:
         # The disk is full or the store unwritable: one sentence, nothing half-done
         # (the transaction was rolled back), and no session was issued.
-        message = exc.message
-        log.error("%s %s: %s", request.method, request.url.path, message)
+        log.error("%s %s: %s", request.method, request.url.path, exc.message)
+        message = exc.public  # the page gets no path of ours
         if "text/html" in request.headers.get("accept", ""):
             return html(pages.problem_page(message=message), 503)
         return JSONResponse({"detail": message}, status_code=503, headers={"Cache-Control": "no-store"})

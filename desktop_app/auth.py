@@ -7,23 +7,46 @@ name, each further failure locks that name for 1, 2, 4 ... up to 900 seconds.
 Unknown names are treated exactly like known ones: the same answer, a hash of a
 dummy password so the time is similar, and the same throttling, so nobody can
 learn which accounts exist.
+
+Races, and why none of them opens a door:
+- Each attempt is counted as a failure before its password is checked, in the
+  write transaction that reads the lock, and forgiven if it succeeds. SQLite's
+  write lock serialises that transaction across threads and processes, so a
+  burst of concurrent attempts for one name cannot get more checks than the
+  policy allows by all reading "not locked" before any failure is recorded.
+- A sign-in returns the hash it verified (`LoginResult.credential`), and the
+  session is created only if the account still has it (`start_session`); a
+  password change or a delete is one transaction that also ends the sessions.
+  So a sign-in checked against the old password an instant before
+  `users set-password` or `users delete` (another process) gets no session.
 """
 
 from __future__ import annotations
 
 import enum
 import re
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from desktop_app.db import Database
 from desktop_app.errors import UserError
-from desktop_app.sessions import SessionStore
+from desktop_app.files import FileOwners
+from desktop_app.sessions import (
+    Session,
+    SessionEnded,
+    SessionStore,
+    SignInRefused,
+    end_sessions,
+    forget_values,
+    hash_token,
+    session_exists,
+)
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")
 MIN_PASSWORD_BYTES = 8
@@ -49,6 +72,10 @@ class LoginResult:
     status: LoginStatus
     username: str = ""
     retry_after: int = 0
+    # The password hash this sign-in verified; start_session creates a session
+    # only if the account still has it. Opaque to callers, and kept out of repr()
+    # so no log line carries it.
+    credential: str | None = field(default=None, repr=False)
 
 
 def normalize_username(raw: str) -> str:
@@ -90,9 +117,11 @@ class Accounts:
         *,
         hasher: PasswordHasher | None = None,
         clock: Callable[[], float] = time.time,
+        files: FileOwners | None = None,
     ) -> None:
         self.db = db
         self.sessions = sessions
+        self.files = files  # deleting an account deletes the files only it was given
         self.hasher = hasher or PasswordHasher()  # argon2id, RFC 9106 low-memory profile
         self._clock = clock
         self._hash_slots = threading.BoundedSemaphore(CONCURRENT_HASHES)
@@ -123,6 +152,15 @@ class Accounts:
     def create(self, username: str, password: str, *, only_if_first: bool = False) -> str:
         """Add an account. With `only_if_first`, fail unless there are no accounts
         yet: the first-run page must not become a way to add more."""
+        return self._insert(username, password, only_if_first=only_if_first)[0]
+
+    def create_first(self, username: str, password: str) -> LoginResult:
+        """The first-run page: create the first account, signed in as it (pass the
+        result to start_session, like authenticate's)."""
+        name, pw_hash = self._insert(username, password, only_if_first=True)
+        return LoginResult(LoginStatus.OK, username=name, credential=pw_hash)
+
+    def _insert(self, username: str, password: str, *, only_if_first: bool) -> tuple[str, str]:
         name = validate_username(username)
         pw_hash = self._hash(validate_password(password))
         now = self._clock()
@@ -135,14 +173,21 @@ class Accounts:
                 "INSERT INTO users (username, pw_hash, created_at, updated_at) VALUES (?, ?, ?, ?)",
                 (name, pw_hash, now, now),
             )
-        return name
+        return name, pw_hash
 
     def set_password(self, username: str, password: str, *, keep_token: str | None = None) -> int:
-        """Change a password and end the user's sessions (except `keep_token`'s).
-        Returns how many sessions were ended."""
+        """Change a password and end the user's sessions (except `keep_token`'s),
+        in one transaction: there is no moment, and no crash, after which the new
+        password is in place and an old session still works. With `keep_token`
+        (the Account tab's own session), only while that session exists: if it was
+        ended meanwhile (say by `users set-password`), SessionEnded and nothing
+        changes. Returns how many sessions were ended."""
         name = normalize_username(username)
         pw_hash = self._hash(validate_password(password))
+        keep = hash_token(keep_token) if keep_token else ""
         with self.db.write() as conn:
+            if keep_token and not session_exists(conn, keep, name):
+                raise SessionEnded()
             cur = conn.execute(
                 "UPDATE users SET pw_hash = ?, updated_at = ? WHERE username = ?",
                 (pw_hash, self._clock(), name),
@@ -150,17 +195,34 @@ class Accounts:
             if cur.rowcount == 0:
                 raise UserError(f"No account named {name!r}; see 'desktop-app users list'.")
             conn.execute("DELETE FROM login_failures WHERE username = ?", (name,))
-        return self.sessions.delete_user(name, keep_token=keep_token)
+            return end_sessions(conn, name, keep_hash=keep)
 
     def delete(self, username: str) -> None:
+        """Delete an account, its sessions, its values and its claims on files in
+        one transaction; then the files nobody else holds."""
         name = normalize_username(username)
         with self.db.write() as conn:
             cur = conn.execute("DELETE FROM users WHERE username = ?", (name,))
             if cur.rowcount == 0:
                 raise UserError(f"No account named {name!r}; see 'desktop-app users list'.")
-        self.sessions.delete_user(name)
-        # A new account that reuses the name must not inherit the old one's data.
-        self.sessions.delete_user_values(name)
+            end_sessions(conn, name)
+            # A new account that reuses the name must not inherit the old one's data.
+            forget_values(conn, name)
+            orphans = self.files.forget_user(conn, name) if self.files is not None else []
+        if self.files is not None:
+            self.files.remove(orphans)  # after the commit: a rolled-back delete keeps them
+
+    def start_session(self, result: LoginResult) -> tuple[str, Session] | None:
+        """A session for a sign-in that authenticate (or create_first) accepted:
+        the token for the cookie and the record. None if the account changed its
+        password or was deleted since: checked in the transaction that creates the
+        session, so it cannot slip between set_password or delete and their end."""
+        if result.status is not LoginStatus.OK or result.credential is None:
+            raise ValueError("start_session() needs an accepted sign-in")
+        try:
+            return self.sessions.create(result.username, credential=result.credential)
+        except SignInRefused:
+            return None
 
     # -- login -------------------------------------------------------------
     def _dummy(self) -> str:
@@ -171,16 +233,17 @@ class Accounts:
 
     def authenticate(self, username: str, password: str) -> LoginResult:
         name = normalize_username(username)[:128]
-        now = self._clock()
-        with self.db.read() as conn:
-            row = conn.execute(
-                "SELECT locked_until FROM login_failures WHERE username = ?", (name,)
-            ).fetchone()
-            if row and row[0] > now:
-                return LoginResult(LoginStatus.THROTTLED, retry_after=max(1, round(row[0] - now)))
-            user = conn.execute(
-                "SELECT pw_hash FROM users WHERE username = ?", (name,)
-            ).fetchone()
+        # A cheap look first, so a name under attack is answered without the write lock.
+        retry_after = self._locked_for(name)
+        if retry_after:
+            return LoginResult(LoginStatus.THROTTLED, retry_after=retry_after)
+        with self.db.write() as conn:
+            # Counted as a failure before the check, in the transaction that reads the
+            # lock: the next attempt for this name, from any thread or process, sees it.
+            retry_after = self._count_attempt(conn, name)
+            if retry_after:
+                return LoginResult(LoginStatus.THROTTLED, retry_after=retry_after)
+            user = conn.execute("SELECT pw_hash FROM users WHERE username = ?", (name,)).fetchone()
 
         too_long = len(password.encode("utf-8", "surrogatepass")) > MAX_PASSWORD_BYTES
         stored = user[0] if user else self._dummy()
@@ -193,39 +256,49 @@ class Accounts:
             except (VerificationError, InvalidHashError):
                 ok = False
         ok = ok and user is not None and not too_long
-
         if not ok:
-            self._record_failure(name)
-            return LoginResult(LoginStatus.INVALID)
+            return LoginResult(LoginStatus.INVALID)  # already counted
 
+        # Parameters changed since this hash was made: upgrade it now, while we
+        # have the plain password (hashed before the transaction: it is slow).
+        new_hash = self._hash(password) if self.hasher.check_needs_rehash(stored) else None
+        credential = stored
         with self.db.write() as conn:
             conn.execute("DELETE FROM login_failures WHERE username = ?", (name,))
-        if self.hasher.check_needs_rehash(stored):
-            # Parameters changed since this hash was made: upgrade it now, while we
-            # have the plain password.
-            new_hash = self._hash(password)
-            with self.db.write() as conn:
-                conn.execute(
-                    "UPDATE users SET pw_hash = ?, updated_at = ? WHERE username = ? AND pw_hash = ?",
-                    (new_hash, self._clock(), name, stored),
-                )
-        return LoginResult(LoginStatus.OK, username=name)
+            if new_hash is not None and conn.execute(
+                "UPDATE users SET pw_hash = ?, updated_at = ? WHERE username = ? AND pw_hash = ?",
+                (new_hash, self._clock(), name, stored),
+            ).rowcount:
+                credential = new_hash
+            # Otherwise the password changed since it was checked: the stale
+            # credential makes start_session refuse.
+        return LoginResult(LoginStatus.OK, username=name, credential=credential)
 
-    def _record_failure(self, name: str) -> None:
+    def _locked_for(self, name: str) -> int:
         now = self._clock()
-        with self.db.write() as conn:
+        with self.db.read() as conn:
             row = conn.execute(
-                "SELECT failures FROM login_failures WHERE username = ?", (name,)
+                "SELECT locked_until FROM login_failures WHERE username = ?", (name,)
             ).fetchone()
-            failures = (row[0] if row else 0) + 1
-            conn.execute(
-                "INSERT INTO login_failures (username, failures, locked_until, last_failure) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (username) DO UPDATE SET "
-                "failures = excluded.failures, locked_until = excluded.locked_until, "
-                "last_failure = excluded.last_failure",
-                (name, failures, now + lock_seconds(failures), now),
-            )
-            # Forget old failures so random names cannot grow the table forever.
-            conn.execute(
-                "DELETE FROM login_failures WHERE last_failure < ?", (now - FAILURE_MEMORY_SECONDS,)
-            )
+        return max(1, round(row[0] - now)) if row and row[0] > now else 0
+
+    def _count_attempt(self, conn: sqlite3.Connection, name: str) -> int:
+        """Inside a write transaction: seconds the name is still locked for, or 0
+        after counting this attempt as a failure (a success forgives it)."""
+        now = self._clock()
+        row = conn.execute(
+            "SELECT failures, locked_until FROM login_failures WHERE username = ?", (name,)
+        ).fetchone()
+        if row and row[1] > now:
+            return max(1, round(row[1] - now))
+        failures = (row[0] if row else 0) + 1
+        conn.execute(
+            "INSERT INTO login_failures (username, failures, locked_until, last_failure) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (username) DO UPDATE SET "
+            "failures = excluded.failures, locked_until = excluded.locked_until, "
+            "last_failure = excluded.last_failure",
+            (name, failures, now + lock_seconds(failures), now),
+        )
+        # Forget old failures so random names cannot grow the table forever.
+        conn.execute("DELETE FROM login_failures WHERE last_failure < ?", (now - FAILURE_MEMORY_SECONDS,))
+        return 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from desktop_app.errors import UserError
 from desktop_app.sessions import Session, SessionStore
 
 if TYPE_CHECKING:
@@ -32,11 +33,15 @@ class RequestContext:
         return self.session.username if self.session else None
 
 
+def _is_gradio_request(request: Any) -> bool:
+    inner = getattr(request, "request", None)  # gr.Request wraps the Starlette request
+    return inner is not None and hasattr(inner, "scope")
+
+
 def context_of(request: Any) -> RequestContext | None:
     """From a Starlette request, a gr.Request, or an ASGI scope."""
-    inner = getattr(request, "request", None)  # gr.Request wraps the Starlette request
-    if inner is not None and hasattr(inner, "scope"):
-        request = inner
+    if _is_gradio_request(request):
+        request = request.request
     scope = request if isinstance(request, dict) else getattr(request, "scope", None)
     if not scope:
         return None
@@ -54,17 +59,35 @@ class UserData:
 
         def save(text, request: gr.Request):
             user_data(request).set("notes", text)
+
+    Writes are bound to the session the request came with: a callback that was
+    let in just before that session ended (logout, password change, the account
+    deleted) writes nothing and raises "Your session has ended; sign in again."
     """
 
-    def __init__(self, store: SessionStore, username: str) -> None:
+    def __init__(self, store: SessionStore, username: str, token: str | None = None,
+                 *, in_gradio: bool = False) -> None:
         self._store = store
         self.username = username
+        self._token = token  # None: writes not bound to a session (a tool's own use)
+        self._in_gradio = in_gradio
 
     def get(self, key: str, default: Any = None) -> Any:
         return self._store.get_user_value(self.username, key, default)
 
     def set(self, key: str, value: Any) -> None:
-        self._store.set_user_value(self.username, key, value)
+        try:
+            self._store.set_user_value(self.username, key, value, token=self._token)
+        except UserError as exc:  # the session ended, the disk is full: one sentence
+            if not self._in_gradio:
+                raise
+            # As gr.Error, the only kind whose message Gradio shows (its show_error
+            # is off, so other exceptions' text stays in the log). Imported here,
+            # where a gr.Request proves Gradio is loaded: the login path must not load it.
+            import gradio as gr
+
+            # A StoreError's page-safe sentence, without the store's path, if it has one.
+            raise gr.Error(getattr(exc, "public", None) or exc.message, print_exception=False) from exc
 
 
 def user_data(request: Any) -> UserData:
@@ -73,7 +96,7 @@ def user_data(request: Any) -> UserData:
         # The gate refuses unauthenticated requests before any callback runs, so
         # reaching this is a programming error, not a user's.
         raise PermissionError("user_data() needs a request from a signed-in user")
-    return UserData(ctx.store, ctx.username)
+    return UserData(ctx.store, ctx.username, ctx.token, in_gradio=_is_gradio_request(request))
 
 
 class Account:
@@ -89,10 +112,10 @@ class Account:
         return self._ctx.session.id_hash  # type: ignore[union-attr]
 
     def change_password(self, current: str, new: str) -> int:
-        """Check the current password, set the new one, end every other session.
-        Returns how many sessions ended. Raises UserError with a message for the page."""
+        """Check the current password, set the new one, end every other session
+        (one transaction, which keeps this one only if it still exists). Returns
+        how many sessions ended. Raises UserError with a message for the page."""
         from desktop_app.auth import LoginStatus
-        from desktop_app.errors import UserError
 
         accounts = self._ctx.accounts
         result = accounts.authenticate(self.username, current)  # type: ignore[union-attr]

@@ -209,10 +209,13 @@ class Database:
         where = str(self.path)
         if code == _SQLITE_FULL:
             return StoreError(f"The disk that holds the data store {where!r} is full, so this was not saved. "
-                              "Free some space and try again.")
+                              "Free some space and try again.",
+                              public="The disk is full, so this was not saved. Free some space and try again.")
         if code == _SQLITE_READONLY:
             return StoreError(f"The data store {where!r} cannot be written ({exc}). "
-                              "Check that the data directory is writable.")
+                              "Check that the data directory is writable.",
+                              public="The app's data cannot be written, so this was not saved. "
+                                     "Check that its data folder is writable.")
         return StoreError(f"Cannot write the data store {where!r}: {exc}.")
 
     @contextlib.contextmanager

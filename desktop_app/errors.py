@@ -23,7 +23,14 @@ class UserError(Exception):
 
 
 class StoreError(UserError):
-    """The data store cannot be opened, read or written."""
+    """The data store cannot be opened, read or written.
+
+    `public` is the same sentence without the store's path or the database's own
+    words: what a page shows (the log and the CLI get `message`)."""
+
+    def __init__(self, message: str, *, exit_code: int = 1, public: str | None = None) -> None:
+        super().__init__(message, exit_code=exit_code)
+        self.public = public or "The app's data could not be saved or read. Try again; details are in the log."
 
 
 class DamagedStoreError(StoreError):

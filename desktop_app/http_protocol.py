@@ -10,16 +10,23 @@ wait between requests has no bound once half of the next head has arrived.
 uvicorn has had this timeout on its list since 2018 ("--timeout-request-start",
 https://github.com/Kludex/uvicorn/issues/157); until it ships one, this is it.
 
+A timeout alone still lets a flood hold every descriptor for its 10 s: the
+browser cannot connect meanwhile, and under a hard limit of 256 the Gradio import
+(running beside the server at start) fails to open its files and the app exits.
+So each server also caps the connections waiting for a head: past
+MAX_PENDING_HEADS, the one that has waited longest is closed. A flood then holds
+at most that many descriptors, and the newest connection, the browser's, is served.
+
 This is the only module that knows uvicorn's protocol internals. It relies on:
 - `H11Protocol.conn`, the connection's `h11.Connection`, whose `their_state` is
   `h11.IDLE` exactly while the client's next request head is incomplete;
 - `H11Protocol.handle_events()`, which uvicorn calls after feeding received bytes
   to h11, and `on_response_complete()`, which it calls after each response.
 If those are missing, the connection gets uvicorn's own behaviour (no header
-timeout) and one warning is logged; nothing breaks. And the timer closes only a
-connection that h11 says is still waiting for a request head, so a request in
-progress (an upload, a streaming response, a Gradio event stream) is never cut,
-even if uvicorn stopped calling the hooks.
+timeout, no cap) and one warning is logged; nothing breaks. And the timer and the
+cap close only a connection that h11 says is still waiting for a request head, so
+a request in progress (an upload, a streaming response, a Gradio event stream)
+is never cut, even if uvicorn stopped calling the hooks.
 
 h11, not httptools: uvicorn is installed without its `[standard]` extras, so
 `http="auto"` means h11 here anyway; naming the class keeps it so if httptools
@@ -46,14 +53,28 @@ log = logging.getLogger(__name__)
 # (nginx and Node.js default to 60 s, for the internet's slow links; ours is loopback.)
 HEADER_TIMEOUT_SECONDS = 10.0
 
+# How many connections may wait for a request head at once, per server. A browser
+# opens at most 6 connections per host at a time (plus a speculative preconnect or
+# two), and only for the milliseconds before it sends a head; kept-alive ones wait
+# too, idle, and closing the oldest of those costs the browser a reconnect. Gradio's
+# event streams are past their heads, so they never count, however many tabs are
+# open. 64 is ten times what the browser needs, and leaves most of macOS's 256
+# descriptors to the app itself (Gradio's imports and files, SQLite, the logs).
+MAX_PENDING_HEADS = 64
+
 _HOOKS = ("handle_events", "on_response_complete")
 
 
-def h11_protocol(header_timeout: float = HEADER_TIMEOUT_SECONDS) -> type[asyncio.Protocol]:
-    """The class to pass as `uvicorn.Config(http=...)`."""
+def h11_protocol(header_timeout: float = HEADER_TIMEOUT_SECONDS,
+                 max_pending_heads: int = MAX_PENDING_HEADS) -> type[asyncio.Protocol]:
+    """The class to pass as `uvicorn.Config(http=...)`: one per server, since the
+    class holds the server's registry of connections waiting for a head."""
+    if max_pending_heads < 1:
+        raise ValueError(f"max_pending_heads must be at least 1, not {max_pending_heads}")
 
     class Protocol(HeaderTimeoutH11Protocol):
         HEADER_TIMEOUT = header_timeout
+        MAX_PENDING_HEADS = max_pending_heads
 
     return Protocol
 
@@ -77,9 +98,19 @@ class HeaderTimeoutH11Protocol(H11Protocol):
     """Closes a connection whose request head is not complete HEADER_TIMEOUT seconds
     after the connection was accepted or its previous response was sent. The
     deadline is not pushed back by bytes that arrive: a head sent one byte at a
-    time is cut like one never sent."""
+    time is cut like one never sent. And when more than MAX_PENDING_HEADS
+    connections wait for a head, closes the one that started waiting first."""
 
     HEADER_TIMEOUT = HEADER_TIMEOUT_SECONDS
+    MAX_PENDING_HEADS = MAX_PENDING_HEADS
+    # The connections whose head timer runs, oldest first (a dict as an ordered set).
+    # Per class, and each server has a class of its own (h11_protocol()), so one
+    # event loop uses it: no lock.
+    _waiting: dict[HeaderTimeoutH11Protocol, None] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._waiting = {}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -125,14 +156,33 @@ class HeaderTimeoutH11Protocol(H11Protocol):
             self._stop_head_timer()
         elif self._head_timer is None:  # already running: the deadline stays where it was
             self._head_timer = asyncio.get_running_loop().call_later(self.HEADER_TIMEOUT, self._head_timed_out)
+            self._waiting[self] = None
+            self._close_oldest_waiting()
 
     def _stop_head_timer(self) -> None:
+        # In the registry exactly while the timer runs: every path that ends the
+        # wait (a head, connection_lost, a WebSocket handover, the timer) comes here.
+        self._waiting.pop(self, None)
         if self._head_timer is not None:
             self._head_timer.cancel()
             self._head_timer = None
 
+    def _close_oldest_waiting(self) -> None:
+        # The newest is the one to keep: under a flood it is likely the browser's.
+        while len(self._waiting) > self.MAX_PENDING_HEADS:
+            oldest = next(iter(self._waiting))
+            assert oldest is not self  # just added last, and the limit is at least 1
+            awaiting = oldest._awaiting_head()
+            oldest._stop_head_timer()
+            if awaiting:  # not closed, or past its head without our hooks seeing it: only forgotten
+                assert oldest._head_transport is not None
+                log.debug("closing the connection that waited longest for its request head "
+                          "(more than %d were waiting)", self.MAX_PENDING_HEADS)
+                oldest._head_transport.close()  # connection_lost() does uvicorn's bookkeeping
+
     def _head_timed_out(self) -> None:
         self._head_timer = None
+        self._waiting.pop(self, None)
         if self._awaiting_head():
             assert self._head_transport is not None
             # Debug, not warning: browsers' speculative preconnections end this way too.

@@ -18,7 +18,7 @@ import threading
 import uvicorn
 
 from desktop_app.errors import UserError
-from desktop_app.http_protocol import HEADER_TIMEOUT_SECONDS, h11_protocol
+from desktop_app.http_protocol import HEADER_TIMEOUT_SECONDS, MAX_PENDING_HEADS, h11_protocol
 from desktop_app.logs import FILE_ONLY
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,17 @@ log = logging.getLogger(__name__)
 # when the hard limit is unlimited; its OPEN_MAX (10240) is the fallback.
 OPEN_FILES_CAP = 65536
 _MACOS_OPEN_MAX = 10240
+
+# How many connections the kernel queues for us, and so (asyncio uses the same
+# number) how many the event loop accepts in one turn. A whole turn's worth is
+# accepted before any of it reaches the protocol, where the cap on connections
+# waiting for a head (http_protocol.py) closes the extras, and their descriptors
+# come back only three turns later: a flood briefly holds MAX_PENDING_HEADS plus
+# about three turns' worth. uvicorn's default of 2048 let one burst take all 256
+# while Gradio was importing at start (its import failed and the app exited);
+# with 32 the peak stays near 180. The cost: while the queue is full a connection
+# attempt waits for its SYN to be retried (1 s), which only a flood makes happen.
+ACCEPT_BACKLOG = 32
 
 
 def bind_socket(host: str, port: int, *, preferred: int | None = None) -> socket.socket:
@@ -56,7 +67,7 @@ def _bind(host: str, port: int) -> socket.socket:
         # with an explicit host it cannot steal a port another process listens on.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
-        sock.listen(128)
+        sock.listen(ACCEPT_BACKLOG)  # uvicorn listens again with the same number
     except OSError as exc:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
@@ -106,10 +117,11 @@ class _Uvicorn(uvicorn.Server):
 
 class ServerThread:
     def __init__(self, app, sock: socket.socket, *,  # type: ignore[no-untyped-def]
-                 header_timeout: float = HEADER_TIMEOUT_SECONDS) -> None:
+                 header_timeout: float = HEADER_TIMEOUT_SECONDS,
+                 max_pending_heads: int = MAX_PENDING_HEADS) -> None:
         """`sock` comes from bind_socket(), so a busy port fails before the slow
-        app build rather than after it. `header_timeout`: see http_protocol.py
-        (tests shorten it)."""
+        app build rather than after it. `header_timeout`, `max_pending_heads`: see
+        http_protocol.py (tests lower them)."""
         self.sock = sock
         self.host, self.port = self.sock.getsockname()[:2]
         config = uvicorn.Config(
@@ -117,13 +129,15 @@ class ServerThread:
             log_config=None,  # our logging setup (cli.py) applies
             access_log=False,
             lifespan="on",
-            # Closes connections that never finish a request head; idle ones between
-            # requests are closed by uvicorn's timeout_keep_alive (5 s).
-            http=h11_protocol(header_timeout),
+            # Closes connections that never finish a request head, and the oldest
+            # waiting one when too many wait; idle ones between requests are closed
+            # by uvicorn's timeout_keep_alive (5 s), or sooner by that cap.
+            http=h11_protocol(header_timeout, max_pending_heads),
             # No limit_concurrency: it answers 503 once that many connections are open,
             # and connections that never send a request count too, so it would let a
             # flood lock out the browser with fewer of them; and each open Gradio tab
             # holds an event stream that must not be refused.
+            backlog=ACCEPT_BACKLOG,
             timeout_graceful_shutdown=5,
             server_header=False,
         )

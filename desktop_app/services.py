@@ -31,4 +31,4 @@ def open_services(settings: Settings) -> Services:
         db, idle_seconds=settings.session_idle_seconds, max_seconds=settings.session_max_seconds
     )
     files = FileOwners(db, settings.dirs.gradio_temp)
-    return Services(db=db, sessions=sessions, accounts=Accounts(db, sessions), files=files)
+    return Services(db=db, sessions=sessions, accounts=Accounts(db, sessions, files=files), files=files)

@@ -1,8 +1,16 @@
 """Server-side sessions, and the per-user data they give access to.
 
 `SessionStore` is the protocol the web layer talks to; `SqliteSessionStore` is
-the default, in the same SQLite file as the accounts. A Redis (or other shared)
-store for deployments that outgrow one machine implements the same protocol.
+the default, in the same SQLite file as the accounts.
+
+Sessions live beside the accounts on purpose, because revocation is only as good
+as the transaction it happens in: a session is created only if the account still
+has the password hash the sign-in verified, it is valid only while its account
+exists, and a write through it happens only while it does, each checked inside
+the transaction that does the work. `Accounts.set_password` and `delete` end the
+sessions in the transaction that changes the account. Another implementation
+(PostgreSQL for a team server) keeps these guarantees only with the sessions in
+the same database as the accounts; a separate cache such as Redis could not.
 
 The session id handed to the browser is 256 random bits from `secrets`; only
 its SHA-256 is stored, so a copied database file lets nobody in. Both timeouts
@@ -14,16 +22,35 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from desktop_app.db import Database
+from desktop_app.errors import UserError
 
 # last_seen is rewritten at most this often: Gradio makes many requests per
 # page, and one fsync each would be wasted work.
 TOUCH_INTERVAL_SECONDS = 60
+
+
+class SignInRefused(UserError):
+    """The account changed its password, or was deleted, after the sign-in checked it."""
+
+    def __init__(self) -> None:
+        # The normal answer to a wrong password, which by now it is; a message of its
+        # own would tell whoever holds an old password that it was valid a moment ago.
+        super().__init__("Wrong username or password.")
+
+
+class SessionEnded(UserError):
+    """A write through a session that has ended since the request was let in
+    (logout, revoked, expired, password changed, account deleted)."""
+
+    def __init__(self) -> None:
+        super().__init__("Your session has ended; sign in again.")
 
 
 @dataclass(frozen=True)
@@ -39,11 +66,18 @@ class SessionStore(Protocol):
     idle_seconds: int
     max_seconds: int
 
-    def create(self, username: str, data: dict[str, Any] | None = None) -> tuple[str, Session]:
-        """Start a session; returns the secret token (for the cookie) and the record."""
+    def create(
+        self, username: str, data: dict[str, Any] | None = None, *, credential: str | None = None
+    ) -> tuple[str, Session]:
+        """Start a session; returns the secret token (for the cookie) and the record.
+        `credential` is `LoginResult.credential`: the session is created only if the
+        account still has it, in the same transaction (else SignInRefused). Without
+        it nothing is checked (tools, tests); the session is valid only while an
+        account of that name, created before it, exists."""
 
     def get(self, token: str) -> Session | None:
-        """The live session for `token`, or None if unknown, expired or revoked."""
+        """The live session for `token`, or None if unknown, expired, revoked, or
+        its account is gone (even if an account of the same name was made since)."""
 
     def touch(self, token: str) -> None:
         """Mark the session as used now (resets the idle timeout)."""
@@ -64,13 +98,15 @@ class SessionStore(Protocol):
         """The user's live sessions, newest first."""
 
     def purge_expired(self) -> int:
-        """Delete expired sessions; returns how many."""
+        """Delete expired sessions and those whose account is gone; returns how many."""
 
     def get_user_value(self, username: str, key: str, default: Any = None) -> Any:
         """A per-user value that outlives sessions (notes, history, preferences)."""
 
-    def set_user_value(self, username: str, key: str, value: Any) -> None:
-        """Store a per-user JSON value."""
+    def set_user_value(self, username: str, key: str, value: Any, *, token: str | None = None) -> None:
+        """Store a per-user JSON value. With `token` (what UserData passes), only
+        while that session of `username` is live, checked in the same transaction:
+        else SessionEnded and nothing is written. Without it, unconditionally (tools)."""
 
     def delete_user_values(self, username: str) -> int:
         """Forget all of a user's values (the account was deleted)."""
@@ -78,6 +114,31 @@ class SessionStore(Protocol):
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+# A session is live within both timeouts, while its account exists, and only if that
+# account is older than the session: an account deleted and made again under the
+# same name does not bring back the old one's sessions.
+_FROM_LIVE = "FROM sessions s JOIN users u ON u.username = s.username"
+_LIVE = "s.last_seen > ? AND s.created_at > ? AND s.created_at >= u.created_at"
+
+
+def end_sessions(conn: sqlite3.Connection, username: str, *, keep_hash: str = "") -> int:
+    """End `username`'s sessions but `keep_hash`'s, inside the caller's transaction."""
+    cur = conn.execute("DELETE FROM sessions WHERE username = ? AND id_hash != ?", (username, keep_hash))
+    return cur.rowcount
+
+
+def forget_values(conn: sqlite3.Connection, username: str) -> int:
+    """Delete `username`'s values, inside the caller's transaction."""
+    return conn.execute("DELETE FROM user_data WHERE username = ?", (username,)).rowcount
+
+
+def session_exists(conn: sqlite3.Connection, id_hash: str, username: str) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM sessions WHERE id_hash = ? AND username = ?", (id_hash, username)
+    ).fetchone()
+    return row is not None
 
 
 def _dumps(value: Any) -> str:
@@ -99,11 +160,10 @@ class SqliteSessionStore:
         self.max_seconds = max_seconds
         self._clock = clock
 
-    def _live(self, now: float) -> tuple[str, tuple[float, float]]:
-        return (
-            "last_seen > ? AND created_at > ?",
-            (now - self.idle_seconds, now - self.max_seconds),
-        )
+    def _live(self) -> tuple[float, float]:
+        """The parameters of _LIVE, now."""
+        now = self._clock()
+        return now - self.idle_seconds, now - self.max_seconds
 
     @staticmethod
     def _row(row: tuple) -> Session:
@@ -112,11 +172,20 @@ class SqliteSessionStore:
             data=json.loads(row[4]),
         )
 
-    def create(self, username: str, data: dict[str, Any] | None = None) -> tuple[str, Session]:
+    def create(
+        self, username: str, data: dict[str, Any] | None = None, *, credential: str | None = None
+    ) -> tuple[str, Session]:
         token = secrets.token_urlsafe(32)
         now = self._clock()
         session = Session(hash_token(token), username, now, now, dict(data or {}))
         with self.db.write() as conn:
+            # Checked in the transaction that inserts: a password change or a delete
+            # (one transaction each) is wholly before this, and then refuses it, or
+            # wholly after, and then ends it.
+            if credential is not None and conn.execute(
+                "SELECT 1 FROM users WHERE username = ? AND pw_hash = ?", (username, credential)
+            ).fetchone() is None:
+                raise SignInRefused()
             conn.execute(
                 "INSERT INTO sessions (id_hash, username, created_at, last_seen, data) "
                 "VALUES (?, ?, ?, ?, ?)",
@@ -127,12 +196,11 @@ class SqliteSessionStore:
     def get(self, token: str) -> Session | None:
         if not token or len(token) > 256:
             return None
-        where, params = self._live(self._clock())
         with self.db.read() as conn:
             row = conn.execute(
-                "SELECT id_hash, username, created_at, last_seen, data FROM sessions "
-                f"WHERE id_hash = ? AND {where}",
-                (hash_token(token), *params),
+                f"SELECT s.id_hash, s.username, s.created_at, s.last_seen, s.data {_FROM_LIVE} "
+                f"WHERE s.id_hash = ? AND {_LIVE}",
+                (hash_token(token), *self._live()),
             ).fetchone()
         return self._row(row) if row else None
 
@@ -170,25 +238,23 @@ class SqliteSessionStore:
     def delete_user(self, username: str, *, keep_token: str | None = None) -> int:
         keep = hash_token(keep_token) if keep_token else ""
         with self.db.write() as conn:
-            cur = conn.execute(
-                "DELETE FROM sessions WHERE username = ? AND id_hash != ?", (username, keep)
-            )
-        return cur.rowcount
+            return end_sessions(conn, username, keep_hash=keep)
 
     def list_user(self, username: str) -> list[Session]:
-        where, params = self._live(self._clock())
         with self.db.read() as conn:
             rows = conn.execute(
-                "SELECT id_hash, username, created_at, last_seen, data FROM sessions "
-                f"WHERE username = ? AND {where} ORDER BY created_at DESC",
-                (username, *params),
+                f"SELECT s.id_hash, s.username, s.created_at, s.last_seen, s.data {_FROM_LIVE} "
+                f"WHERE s.username = ? AND {_LIVE} ORDER BY s.created_at DESC",
+                (username, *self._live()),
             ).fetchall()
         return [self._row(r) for r in rows]
 
     def purge_expired(self) -> int:
-        where, params = self._live(self._clock())
         with self.db.write() as conn:
-            cur = conn.execute(f"DELETE FROM sessions WHERE NOT ({where})", params)
+            cur = conn.execute(
+                f"DELETE FROM sessions WHERE id_hash NOT IN (SELECT s.id_hash {_FROM_LIVE} WHERE {_LIVE})",
+                self._live(),
+            )
         return cur.rowcount
 
     def get_user_value(self, username: str, key: str, default: Any = None) -> Any:
@@ -198,17 +264,29 @@ class SqliteSessionStore:
             ).fetchone()
         return json.loads(row[0]) if row else default
 
-    def set_user_value(self, username: str, key: str, value: Any) -> None:
+    def set_user_value(self, username: str, key: str, value: Any, *, token: str | None = None) -> None:
         encoded = _dumps(value)  # fails before the transaction if not JSON-able
+        upsert = ("ON CONFLICT (username, key) DO UPDATE SET value = excluded.value, "
+                  "updated_at = excluded.updated_at")
         with self.db.write() as conn:
-            conn.execute(
-                "INSERT INTO user_data (username, key, value, updated_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (username, key) DO UPDATE SET value = excluded.value, "
-                "updated_at = excluded.updated_at",
-                (username, key, encoded, self._clock()),
+            if token is None:
+                conn.execute(
+                    f"INSERT INTO user_data (username, key, value, updated_at) VALUES (?, ?, ?, ?) {upsert}",
+                    (username, key, encoded, self._clock()),
+                )
+                return
+            # A callback let in just before its session ended (logout, password
+            # change, the account deleted) must not write: a later account of the
+            # same name would inherit the value.
+            cur = conn.execute(
+                "INSERT INTO user_data (username, key, value, updated_at) SELECT ?, ?, ?, ? "
+                f"WHERE EXISTS (SELECT 1 {_FROM_LIVE} WHERE s.id_hash = ? AND s.username = ? AND {_LIVE}) "
+                f"{upsert}",
+                (username, key, encoded, self._clock(), hash_token(token), username, *self._live()),
             )
+            if cur.rowcount == 0:
+                raise SessionEnded()
 
     def delete_user_values(self, username: str) -> int:
         with self.db.write() as conn:
-            cur = conn.execute("DELETE FROM user_data WHERE username = ?", (username,))
-        return cur.rowcount
+            return forget_values(conn, username)

@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -353,3 +354,35 @@ def test_a_deep_link_opens_only_for_its_maker(live_with) -> None:  # type: ignor
         theirs = bob.get("/gradio/config", params={"deep_link": link})
         assert theirs.status_code == 200 and "alice's secret" not in theirs.text
         assert bob.get("/gradio/", params={"deep_link": link}, headers={"accept": "text/html"}).status_code == 200
+
+
+def test_deleting_an_account_deletes_its_files_and_deep_links(live_with) -> None:  # type: ignore[no-untyped-def]
+    from tests.helpers import run_cli
+
+    live = live_with(ui="tests.deep_link_ui:build")
+    live.services.accounts.create("bob", PASSWORD)
+    with live.client() as alice, live.client() as bob:
+        sign_in(alice, "alice")
+        sign_in(bob, "bob")
+        hers = upload(alice, "hers.txt", b"only alice")
+        both = upload(alice, "both.txt", b"alice and bob")
+        assert upload(bob, "both.txt", b"alice and bob") == both
+        r = alice.post("/gradio/gradio_api/queue/join",
+                       json={"data": ["saved state"], "fn_index": fn_index(alice, "echo"), "session_hash": "t"})
+        assert r.status_code == 200
+        assert outputs(sse_messages(alice, "t", seconds=5)) == [["saved state"]]
+        link = alice.get("/gradio/gradio_api/deep_link", params={"session_hash": "t"}).json()
+        deep_link_dir = live.settings.dirs.gradio_temp / "deep_links" / link
+        assert deep_link_dir.is_dir()
+    # The CLI, another process, while the app runs, as a person would.
+    r = run_cli("users", "delete", "alice", "--data-dir", str(live.settings.data_dir))
+    assert r.returncode == 0, r.stderr
+    assert not Path(hers).exists() and not deep_link_dir.exists()
+    assert Path(both).exists()  # bob still holds it
+    # A new account under the old name inherits nothing.
+    live.services.accounts.create("alice", PASSWORD)
+    with live.client() as new_alice, live.client() as bob:
+        sign_in(new_alice, "alice")
+        sign_in(bob, "bob")
+        assert new_alice.get(f"/gradio/gradio_api/file={both}").status_code == 404
+        assert bob.get(f"/gradio/gradio_api/file={both}").content == b"alice and bob"

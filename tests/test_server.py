@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from desktop_app.app import CSRF_COOKIE, create_app
 from desktop_app.errors import UserError
-from desktop_app.http_protocol import HEADER_TIMEOUT_SECONDS
+from desktop_app.http_protocol import HEADER_TIMEOUT_SECONDS, MAX_PENDING_HEADS
 from desktop_app.server import OPEN_FILES_CAP, ServerThread, bind_socket
 from desktop_app.services import open_services
 from tests.helpers import APP_COMMAND, PASSWORD, LiveServer, csrf_from, make_settings
@@ -89,10 +89,10 @@ HALF_A_HEAD = b"GET /login HTTP/1.1\r\nHost: 127.0.0.1\r\n"  # and never the bla
 
 
 @contextlib.contextmanager
-def serving(app, *, header_timeout: float) -> Iterator[ServerThread]:  # type: ignore[no-untyped-def]
+def serving(app, *, header_timeout: float, **options: int) -> Iterator[ServerThread]:  # type: ignore[no-untyped-def]
     sock = bind_socket("127.0.0.1", 0)
     try:
-        server = ServerThread(app, sock, header_timeout=header_timeout)
+        server = ServerThread(app, sock, header_timeout=header_timeout, **options)
     except BaseException:
         sock.close()
         raise
@@ -203,6 +203,62 @@ def test_a_request_body_that_arrives_slowly_is_not_cut(shell_app: Starlette) -> 
         assert response.startswith(b"HTTP/1.1 303") and b"location: /gradio/" in response.lower(), response[:300]
 
 
+def _closed_now(sock: socket.socket) -> bool:
+    """Whether the server has closed `sock` (EOF or reset), without waiting. For a
+    socket the server sends nothing on: any bytes would be consumed."""
+    sock.setblocking(False)
+    try:
+        return sock.recv(65536) == b""
+    except BlockingIOError:
+        return False
+    except (ConnectionResetError, BrokenPipeError):
+        return True
+    finally:
+        sock.settimeout(10)
+
+
+def test_a_flood_of_unfinished_heads_keeps_only_the_newest_few_open(shell_app: Starlette) -> None:
+    """The cap on connections awaiting a head: past it, the one waiting longest is closed,
+    so a flood holds at most that many descriptors and the newest (the browser's) are served.
+    A long header timeout: here only the cap closes anything."""
+    cap, count = 8, 30
+    with serving(shell_app, header_timeout=60, max_pending_heads=cap) as server, contextlib.ExitStack() as stack:
+        # Kept alive after a response: waiting for its next head, so the oldest waiting of all.
+        idle = stack.enter_context(connect(server))
+        idle.sendall(raw_request("/healthz", server.port))
+        assert read_response(idle).startswith(b"HTTP/1.1 200")
+        # Its head complete, its body not yet sent: not waiting for a head, never closed for the cap.
+        # (The 100 Continue says the server has parsed the head: before it, the upload is waiting too.)
+        form = b"username=alice&password=x"
+        upload = stack.enter_context(connect(server))
+        upload.sendall(raw_request("/login", server.port, method="POST", headers={
+            "Origin": server.url.rstrip("/"), "Content-Type": "application/x-www-form-urlencoded",
+            "Content-Length": str(len(form)), "Expect": "100-continue"}))
+        assert upload.recv(65536) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        flood = [stack.enter_context(connect(server)) for _ in range(count)]
+        for sock in flood:
+            sock.sendall(HALF_A_HEAD)
+        deadline = time.monotonic() + MARGIN
+        closed = [False] * count
+        while sum(closed) < count - cap and time.monotonic() < deadline:
+            time.sleep(0.02)
+            closed = [was or _closed_now(sock) for was, sock in zip(closed, flood)]
+        time.sleep(0.2)  # and no more than that
+        closed = [was or _closed_now(sock) for was, sock in zip(closed, flood)]
+        kept = [n for n, was in enumerate(closed) if not was]
+        assert kept == list(range(count - cap, count)), f"kept open: {kept}"
+        assert _closed_now(idle), "the idle kept-alive connection was not closed"
+        assert not _closed_now(upload), "a connection past its head was closed"
+        t0 = time.monotonic()
+        with connect(server) as fresh:  # served at once, not after the 60 s
+            fresh.sendall(raw_request("/login", server.port))
+            assert read_response(fresh).startswith(b"HTTP/1.1 200")
+        took = time.monotonic() - t0
+        upload.sendall(form)  # and the upload, untouched, completes
+        assert read_response(upload).startswith(b"HTTP/1.1 "), "the upload got no response"
+    assert took < MARGIN, f"the request took {took:.1f}s"
+
+
 async def _slow_events(request: Request) -> StreamingResponse:
     async def events() -> AsyncIterator[str]:
         for n in range(5):
@@ -285,16 +341,18 @@ def app_process(tmp_path: Path, fd_limit: tuple[int, int]) -> Iterator[tuple[sub
 
 
 @contextlib.contextmanager
-def flood(launch: str, count: int = FLOOD) -> Iterator[None]:
+def flood(launch: str, count: int = FLOOD) -> Iterator[list[socket.socket]]:
     """`count` connections to the app that never finish a request head: half send nothing, half half a head."""
     parts = urlsplit(launch)
     assert parts.hostname is not None and parts.port is not None
     with contextlib.ExitStack() as stack:
+        socks = []
         for n in range(count):
             sock = stack.enter_context(socket.create_connection((parts.hostname, parts.port), timeout=10))
             if n % 2:
                 sock.sendall(HALF_A_HEAD)
-        yield
+            socks.append(sock)
+        yield socks
 
 
 def open_launch(launch: str, timeout: float) -> float:
@@ -308,24 +366,26 @@ def open_launch(launch: str, timeout: float) -> float:
     return time.monotonic() - t0
 
 
-def test_a_flood_of_unfinished_heads_delays_the_launch_only_by_the_header_timeout(tmp_path: Path) -> None:
+def test_a_flood_of_unfinished_heads_at_start_neither_delays_the_launch_nor_starves_the_ui(tmp_path: Path) -> None:
     """The attack as found: FLOOD connections that never finish their heads, before any
-    token or sign-in, against an app held to 256 descriptors (a hard limit too, so
-    raising the soft one cannot help: the header timeout must free them)."""
+    token or sign-in, against an app held to 256 descriptors (a hard limit too, so raising
+    the soft one cannot help), sent right after READY, while Gradio is still importing and
+    needs descriptors of its own. The cap on waiting connections closes all but the newest
+    few at once: the browser is served without waiting for the header timeout, and the UI builds."""
     with app_process(tmp_path, (CHILD_FD_LIMIT, CHILD_FD_LIMIT)) as (child, launch):
-        # The flood waits for the Gradio import, which needs descriptors too: under a
-        # hard limit of 256 a flood during it makes the UI fail to build and the app
-        # exit, which no header timeout can prevent (the next test: a raised soft limit can).
-        _wait_for_ui(child, tmp_path / "logs")
-        with flood(launch):
-            if os.path.isdir(f"/proc/{child.pid}/fd"):  # the premise: the flood took every descriptor
-                deadline = time.monotonic() + 5
-                while len(os.listdir(f"/proc/{child.pid}/fd")) < CHILD_FD_LIMIT - 2 and time.monotonic() < deadline:
-                    time.sleep(0.05)
-                assert len(os.listdir(f"/proc/{child.pid}/fd")) >= CHILD_FD_LIMIT - 2
+        assert not any("Gradio UI ready" in f.read_text() for f in (tmp_path / "logs").glob("*.log")), \
+            "the UI was built before the flood: this test would prove nothing"
+        with flood(launch) as flooding:
             took = open_launch(launch, timeout=HEADER_TIMEOUT_SECONDS + 5)
-        assert took < HEADER_TIMEOUT_SECONDS + 3, f"the launch took {took:.1f}s"
+            # The cap at work, not the header timeout: all but the newest few closed already.
+            deadline = time.monotonic() + 2
+            while (left_open := sum(not _closed_now(sock) for sock in flooding)) > MAX_PENDING_HEADS \
+                    and time.monotonic() < deadline:
+                time.sleep(0.05)
+            _wait_for_ui(child, tmp_path / "logs")
         assert child.poll() is None, "the app ended"
+    assert left_open <= MAX_PENDING_HEADS, f"{left_open} of the flood's connections left open"
+    assert took < 3, f"the launch took {took:.1f}s"
 
 
 @pytest.mark.skipif(not hasattr(resource, "prlimit"), reason="needs prlimit() to read another process's limit")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from desktop_app.db import SCHEMA_VERSION, Database
-from desktop_app.errors import StoreError
+from desktop_app.errors import StoreError, UserError
 from desktop_app.paths import ensure_private_dir
 from desktop_app.sessions import SqliteSessionStore, hash_token
 
@@ -26,6 +26,13 @@ class Clock:
         return self.now
 
 
+def add_account(db: Database, name: str) -> None:
+    """The users row a session needs to be valid (the accounts side is test_auth's);
+    made at time 0, so it is older than any session a test's clock makes."""
+    with db.write() as conn:
+        conn.execute("INSERT INTO users VALUES (?, 'not a real hash', 0, 0)", (name,))
+
+
 @pytest.fixture
 def db(tmp_path: Path):
     database = Database(ensure_private_dir(tmp_path / "data", what="d", flag="x") / "s.sqlite3")
@@ -35,6 +42,7 @@ def db(tmp_path: Path):
 
 def test_session_roundtrip_and_only_hash_stored(db: Database) -> None:
     store = SqliteSessionStore(db, idle_seconds=60, max_seconds=3600)
+    add_account(db, "alice")
     token, session = store.create("alice", {"theme": "dark"})
     assert len(token) >= 43  # 32 random bytes, base64url
     got = store.get(token)
@@ -51,6 +59,7 @@ def test_session_roundtrip_and_only_hash_stored(db: Database) -> None:
 def test_idle_and_absolute_timeouts(db: Database) -> None:
     clock = Clock()
     store = SqliteSessionStore(db, idle_seconds=60, max_seconds=300, clock=clock)
+    add_account(db, "alice")
     token, _ = store.create("alice")
     clock.now += 59
     assert store.get(token) is not None
@@ -69,6 +78,8 @@ def test_idle_and_absolute_timeouts(db: Database) -> None:
 
 def test_revocation(db: Database) -> None:
     store = SqliteSessionStore(db, idle_seconds=600, max_seconds=6000)
+    add_account(db, "alice")
+    add_account(db, "bob")
     a1, _ = store.create("alice")
     a2, _ = store.create("alice")
     b1, _ = store.create("bob")
@@ -87,6 +98,7 @@ def test_revocation(db: Database) -> None:
 
 def test_session_data_and_user_values_are_json(db: Database) -> None:
     store = SqliteSessionStore(db, idle_seconds=600, max_seconds=6000)
+    add_account(db, "alice")
     token, _ = store.create("alice")
     store.update_data(token, {"a": 1})
     store.update_data(token, {"b": [1, 2]})
@@ -98,6 +110,23 @@ def test_session_data_and_user_values_are_json(db: Database) -> None:
         store.set_user_value("alice", "notes", object())
     assert store.get_user_value("alice", "notes") == {"text": "héllo"}  # the failed write changed nothing
     assert store.delete_user_values("alice") == 1
+
+
+def test_sessions_and_writes_need_the_account(db: Database) -> None:
+    store = SqliteSessionStore(db, idle_seconds=600, max_seconds=6000)
+    add_account(db, "alice")
+    token, _ = store.create("alice")
+    orphan, _ = store.create("gone")  # no such account: never valid, and purged
+    assert store.get(token) is not None and store.get(orphan) is None
+    assert store.purge_expired() == 1
+    store.set_user_value("alice", "notes", "mine", token=token)
+    with pytest.raises(UserError, match="^Your session has ended; sign in again.$"):
+        store.set_user_value("bob", "notes", "not through alice's session", token=token)
+    store.delete(token)
+    with pytest.raises(UserError, match="^Your session has ended; sign in again.$"):
+        store.set_user_value("alice", "notes", "after logout", token=token)
+    assert store.get_user_value("alice", "notes") == "mine"
+    assert store.get_user_value("bob", "notes") is None
 
 
 def test_files_are_owner_only(tmp_path: Path) -> None:

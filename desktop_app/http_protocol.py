@@ -16,6 +16,8 @@ browser cannot connect meanwhile, and under a hard limit of 256 the Gradio impor
 So each server also caps the connections waiting for a head: past
 MAX_PENDING_HEADS, the one that has waited longest is closed. A flood then holds
 at most that many descriptors, and the newest connection, the browser's, is served.
+(The cap sees a connection only once it is accepted; how many asyncio accepts at
+once, before the cap can close any, is server.py's ACCEPT_BACKLOG.)
 
 This is the only module that knows uvicorn's protocol internals. It relies on:
 - `H11Protocol.conn`, the connection's `h11.Connection`, whose `their_state` is
@@ -102,7 +104,7 @@ class HeaderTimeoutH11Protocol(H11Protocol):
     connections wait for a head, closes the one that started waiting first."""
 
     HEADER_TIMEOUT = HEADER_TIMEOUT_SECONDS
-    MAX_PENDING_HEADS = MAX_PENDING_HEADS
+    MAX_PENDING_HEADS = MAX_PENDING_HEADS  # the module's constant (a class body sees the globals)
     # The connections whose head timer runs, oldest first (a dict as an ordered set).
     # Per class, and each server has a class of its own (h11_protocol()), so one
     # event loop uses it: no lock.
@@ -160,8 +162,9 @@ class HeaderTimeoutH11Protocol(H11Protocol):
             self._close_oldest_waiting()
 
     def _stop_head_timer(self) -> None:
-        # In the registry exactly while the timer runs: every path that ends the
-        # wait (a head, connection_lost, a WebSocket handover, the timer) comes here.
+        # In the registry exactly while the timer runs: every path that ends the wait
+        # (a head, connection_lost, a WebSocket handover) comes here, the timer's
+        # own callback aside.
         self._waiting.pop(self, None)
         if self._head_timer is not None:
             self._head_timer.cancel()
@@ -169,16 +172,16 @@ class HeaderTimeoutH11Protocol(H11Protocol):
 
     def _close_oldest_waiting(self) -> None:
         # The newest is the one to keep: under a flood it is likely the browser's.
-        while len(self._waiting) > self.MAX_PENDING_HEADS:
-            oldest = next(iter(self._waiting))
-            assert oldest is not self  # just added last, and the limit is at least 1
+        # (It was just added last, so only a limit below 1 could bring it up here.)
+        while len(self._waiting) > self.MAX_PENDING_HEADS and (oldest := next(iter(self._waiting))) is not self:
+            transport = oldest._head_transport
             awaiting = oldest._awaiting_head()
             oldest._stop_head_timer()
-            if awaiting:  # not closed, or past its head without our hooks seeing it: only forgotten
-                assert oldest._head_transport is not None
-                log.debug("closing the connection that waited longest for its request head "
-                          "(more than %d were waiting)", self.MAX_PENDING_HEADS)
-                oldest._head_transport.close()  # connection_lost() does uvicorn's bookkeeping
+            if awaiting and transport is not None:  # else past its head unseen by our hooks: only forgotten
+                # Debug, not warning: it is the flood, or an idle kept-alive connection the browser reopens.
+                log.debug("closing the connection that waited longest for a request head (%d were waiting)",
+                          self.MAX_PENDING_HEADS + 1)
+                transport.close()  # connection_lost() does uvicorn's bookkeeping
 
     def _head_timed_out(self) -> None:
         self._head_timer = None

@@ -27,10 +27,14 @@ SHARED = ""  # the owner of files that are part of the UI itself, for every acco
 
 
 def normalize(path: str | os.PathLike[str]) -> str:
-    """One spelling per file: absolute, `..` and `.` folded, case folded where
-    the file system ignores case. Symlinks are not followed here (Gradio's own
-    check does that); a claim is for the name Gradio gave out."""
-    return os.path.normcase(os.path.abspath(os.fspath(path)))
+    """One spelling per file: absolute, symlinks resolved (as Gradio resolves them
+    before serving: `/proc/self/root/<temp>/...` is the temp folder too), `..`
+    and `.` folded, case folded where the file system ignores case. Raises
+    OSError where a part of the path cannot be read (`/proc/1/root`)."""
+    path = os.fspath(path)
+    if "\0" in path:  # no file has such a name; realpath would raise
+        return os.path.normcase(os.path.abspath(path.replace("\0", "")))
+    return os.path.normcase(os.path.realpath(path))
 
 
 class FileOwners:

@@ -55,14 +55,15 @@ API = "/gradio_api"
 ALLOWED_RESPONSE_HEADERS = frozenset({
     b"content-type", b"content-length", b"content-range", b"accept-ranges", b"content-disposition",
     b"content-encoding", b"cache-control", b"etag", b"last-modified", b"location", b"vary",
-    b"retry-after", b"x-content-type-options", b"content-security-policy", b"x-accel-buffering",
+    b"retry-after", b"x-content-type-options", b"x-accel-buffering",
 })
 # Query parameters that name client-chosen state.
 BOUND_PARAMETERS = ("session_hash", "upload_id")
 GENERIC_ERROR = "Something went wrong. The details are in the app's log."
 # GET call/{api_name}/{event_id} streams an event's result; POST stream/{event_id}[/close] feeds it.
 _EVENT_ROUTE = re.compile(r"^/gradio_api/(call(?:/v2)?/[^/]+|stream)/([^/]+)(?:/close)?/?$")
-MAX_EVENTS = 10_000
+MAX_EVENTS_PER_SESSION = 1_000
+MAX_SESSIONS_WITH_EVENTS = 10_000
 _FILE_ROUTE = re.compile(r"^/gradio_api/file[=/](.*)$", re.S)
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.\-]*:", re.I)
 _DRIVE = re.compile(r"^[a-z]:[\\/]", re.I)  # C:\ or C:/ on Windows is a path, not a scheme
@@ -129,9 +130,10 @@ class GradioShield:
         self._shared_claimed = False
         self._key = secrets.token_bytes(32)  # per process: bindings need not outlive it
         self._known: set[tuple[str, str]] = set()  # claims already in the store
-        # event id -> the session that started it. Gradio makes event ids (uuid4)
-        # and answers anyone who names one; the shell answers only its session.
-        self._events: collections.OrderedDict[str, str] = collections.OrderedDict()
+        # session -> the event ids it started. Gradio makes event ids (uuid4) and
+        # answers anyone who names one; the shell answers only the session that
+        # started it. Per session, so one that starts thousands evicts only its own.
+        self._events: collections.OrderedDict[str, collections.OrderedDict[str, None]] = collections.OrderedDict()
 
     # -- the session binding -------------------------------------------------
     def bind(self, session_id: str, client_value: str) -> str:
@@ -158,10 +160,9 @@ class GradioShield:
             return
 
         scope = dict(scope)
-        scope["query_string"] = self._bind_query(scope.get("query_string", b""), session_id)
+        scope["headers"] = _headers_for_gradio(scope.get("headers", []), file_route=bool(_FILE_ROUTE.match(path)))
+        scope["query_string"] = await self._bind_query(scope.get("query_string", b""), session_id, username)
         scope = self._bind_path(scope, path, method, session_id)
-        if b"deep_link=" in scope["query_string"]:  # the page and /config take one
-            scope["query_string"] = await self._own_deep_link(scope["query_string"], username)
 
         if method == "POST" and path.startswith(API + "/") and path != API + "/upload":
             body = await _read_body(receive)
@@ -171,7 +172,7 @@ class GradioShield:
                 # a form field we do not rewrite: refused rather than let through unbound.
                 await _refuse(scope, receive, send, 415, "This request format is not accepted by this app.")
                 return
-            body, refusal = await self._bind_body(body, session_id, username)
+            body, refusal = await self._bind_body(body, path, session_id, username)
             if refusal is not None:
                 await _refuse(scope, receive, send, *refusal)
                 return
@@ -202,15 +203,22 @@ class GradioShield:
         self._known.update((username, p) for p in new)
 
     def started_event(self, event_id: str, session_id: str) -> None:
-        self._events[event_id] = session_id
-        while len(self._events) > MAX_EVENTS:  # oldest first: long finished by then
+        mine = self._events.setdefault(session_id, collections.OrderedDict())
+        self._events.move_to_end(session_id)
+        mine[event_id] = None
+        while len(mine) > MAX_EVENTS_PER_SESSION:  # oldest first: long finished by then
+            mine.popitem(last=False)
+        while len(self._events) > MAX_SESSIONS_WITH_EVENTS:
             self._events.popitem(last=False)
+
+    def _session_started(self, session_id: str, event_id: object) -> bool:
+        return isinstance(event_id, str) and event_id in self._events.get(session_id, {})
 
     def _check_event(self, path: str, method: str, session_id: str) -> tuple[int, str] | None:
         match = _EVENT_ROUTE.match(path)
         if not match or (match.group(1).startswith("call/") and method not in ("GET", "HEAD")):
             return None
-        if self._events.get(match.group(2)) != session_id:
+        if not self._session_started(session_id, match.group(2)):
             return 404, "No such event."
         return None
 
@@ -225,17 +233,31 @@ class GradioShield:
         value = match.group(1)
         if names_a_url(value):
             return 403, "This app serves only its own files."
-        target = normalize(value)
+        try:
+            target = normalize(value)
+        except OSError:  # a path we cannot even resolve is no file to serve
+            return 404, "File not found."
         if self.owners.covers(target) and not await self._may_read(username, target):
             return 404, "File not found."  # whether it exists is not this account's business
         return None
 
-    def _bind_query(self, query: bytes, session_id: str) -> bytes:
-        if not any(name.encode() + b"=" in query for name in BOUND_PARAMETERS):
+    async def _bind_query(self, query: bytes, session_id: str, username: str) -> bytes:
+        """Bound parameters rewritten, a deep link kept only for its maker. Parsed
+        the way Starlette parses it for Gradio (keys percent-decoded too:
+        `session%5Fhash=` is `session_hash=`), so both see the same names."""
+        if not query:
             return query
         pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
-        bound = [(k, self.bind(session_id, v) if k in BOUND_PARAMETERS else v) for k, v in pairs]
-        return urlencode(bound).encode("latin-1")
+        if not any(k in BOUND_PARAMETERS or k == "deep_link" for k, _ in pairs):
+            return query
+        kept = []
+        for key, value in pairs:
+            if key in BOUND_PARAMETERS:
+                value = self.bind(session_id, value)
+            elif key == "deep_link" and not await self._owns_deep_link(value, username):
+                continue  # the page and /config open as they are, without another's state
+            kept.append((key, value))
+        return urlencode(kept).encode("latin-1")
 
     def _bind_path(self, scope: dict, path: str, method: str, session_id: str) -> dict:
         # /gradio_api/heartbeat/{session_hash}; GET /gradio_api/stream/{session_hash}/{run}/...
@@ -252,37 +274,37 @@ class GradioShield:
             scope["raw_path"] = quote(full).encode("latin-1")
         return scope
 
-    async def _bind_body(self, body: bytes, session_id: str, username: str) -> tuple[bytes, tuple[int, str] | None]:
+    async def _bind_body(self, body: bytes, path: str, session_id: str,
+                         username: str) -> tuple[bytes, tuple[int, str] | None]:
         try:
             payload = json.loads(body) if body.strip() else None
         except (ValueError, UnicodeDecodeError):
             return body, None  # Gradio refuses it too (422); nothing in it is bound to anyone
+        except RecursionError:  # nested deeper than any parser here can follow
+            return body, (400, "This request is not valid JSON.")
+        # Every file named anywhere in the body, not only in `data`: call/v2 takes its
+        # inputs by name, and FastAPI's 422 answers copy back whatever field was wrong.
+        for value in _input_paths(payload):
+            if names_a_url(value):
+                return body, (403, "This app uses only its own files.")
+            try:
+                target = normalize(value)
+            except OSError:
+                return body, (403, "That file is not available to this account.")
+            if self.owners.covers(target) and not await self._may_read(username, target):
+                return body, (403, "That file is not available to this account.")
         if not isinstance(payload, dict):
             return body, None
-        if isinstance(payload.get("session_hash"), str):
-            payload["session_hash"] = self.bind(session_id, payload["session_hash"])
-        for value in (payload.get("data"), payload.get("event_data")):
-            for path in _input_paths(value):
-                if names_a_url(path):
-                    return body, (403, "This app uses only its own files.")
-                target = normalize(path)
-                if self.owners.covers(target) and not await self._may_read(username, target):
-                    return body, (403, "That file is not available to this account.")
+        if path == API + "/cancel" and not self._session_started(session_id, payload.get("event_id")):
+            return body, (404, "No such event.")
+        if payload.get("session_hash") is not None:  # None: Gradio uses the event's own id
+            payload["session_hash"] = self.bind(session_id, str(payload["session_hash"]))
         return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode(), None
 
-    async def _own_deep_link(self, query: bytes, username: str) -> bytes:
-        """A deep link (Gradio's saved state of a page) opens only for its maker;
-        for anyone else the page opens as it is."""
-        pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
-        kept = []
-        for key, value in pairs:
-            if key == "deep_link" and not (
-                re.fullmatch(r"[A-Za-z0-9_\-]+", value)
-                and await self._may_read(username, self.deep_link_file(value))
-            ):
-                continue
-            kept.append((key, value))
-        return urlencode(kept).encode("latin-1")
+    async def _owns_deep_link(self, link: str, username: str) -> bool:
+        """A deep link (Gradio's saved state of a page) opens only for its maker."""
+        return bool(re.fullmatch(r"[A-Za-z0-9_\-]+", link)) and await self._may_read(
+            username, self.deep_link_file(link))
 
     def deep_link_file(self, link: str) -> str:
         return os.path.join(self.owners.folder, "deep_links", link, "state.json")
@@ -303,12 +325,14 @@ class _ResponseFilter:
         self.shield, self.send = shield, send
         self.path, self.username, self.session_id = path, username, session_id
         self.mode = "pass"  # or "json" (buffered whole) or "sse" (line by line)
+        self.ok = False  # a 2xx answer: only those give files out (a 422 echoes the request)
         self.start: Message | None = None
         self.buffer = b""
 
     async def __call__(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             message = dict(message)
+            self.ok = 200 <= message.get("status", 200) < 300
             headers = [(k, v) for k, v in message.get("headers", []) if k.lower() in ALLOWED_RESPONSE_HEADERS]
             message["headers"] = headers
             content_type = dict(headers).get(b"content-type", b"")
@@ -372,7 +396,9 @@ class _ResponseFilter:
         """Claim the files in this answer for the account; returns the payload,
         or a copy whose leaky error messages were replaced."""
         shield = self.shield
-        if self.path == API + "/upload" and isinstance(payload, list):
+        if not self.ok:
+            pass
+        elif self.path == API + "/upload" and isinstance(payload, list):
             await shield.claim(self.username, [p for p in payload if isinstance(p, str)])
         elif self.path == API + "/deep_link" and isinstance(payload, str) and payload:
             await shield.claim(self.username, [shield.deep_link_file(payload)])
@@ -399,6 +425,20 @@ def _scrub(payload: Any, shield: GradioShield) -> Any:
     if changed == payload:
         return payload
     return changed
+
+
+# What Gradio's file route needs to serve a file (and a ranged or conditional
+# part of one). RangedFileResponse copies the request's headers into its answer,
+# so on that route Gradio sees nothing else.
+_FILE_REQUEST_HEADERS = frozenset({b"host", b"range", b"if-range", b"if-none-match", b"if-modified-since"})
+
+
+def _headers_for_gradio(headers: list[tuple[bytes, bytes]], *, file_route: bool) -> list[tuple[bytes, bytes]]:
+    """Proxy headers never reach Gradio (it builds its URLs from X-Forwarded-Host:
+    on loopback anyone could send one); file routes get only _FILE_REQUEST_HEADERS."""
+    if file_route:
+        return [(k, v) for k, v in headers if k in _FILE_REQUEST_HEADERS]
+    return [(k, v) for k, v in headers if not k.startswith(b"x-forwarded-") and k != b"forwarded"]
 
 
 def _inner_path(scope: Scope) -> str:

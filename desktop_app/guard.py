@@ -94,7 +94,7 @@ class GuardMiddleware:
                 reason = "cross-origin request"
             elif unsafe and origin is None:
                 reason = "request without Origin or Referer"
-            elif headers.get("sec-fetch-site") in ("cross-site", "same-site") and (
+            elif headers.get("sec-fetch-site", "").lower() in ("cross-site", "same-site") and (
                 unsafe or not _is_top_level_navigation(headers)
             ):
                 # `same-site` is another port of this computer (cookies ignore ports,
@@ -136,7 +136,8 @@ def _is_top_level_navigation(headers: dict[str, str]) -> bool:
     """A link followed or an address typed: the other site cannot read the answer.
     Everything else a browser marks cross- or same-site (fetch, <img>, <script>,
     an iframe) could read or use it."""
-    return headers.get("sec-fetch-mode") == "navigate" and headers.get("sec-fetch-dest") == "document"
+    mode, dest = headers.get("sec-fetch-mode", "").lower(), headers.get("sec-fetch-dest", "").lower()
+    return mode == "navigate" and dest == "document"
 
 
 def _headers(scope: Scope) -> dict[str, str]:

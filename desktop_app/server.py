@@ -138,6 +138,10 @@ class ServerThread:
             # flood lock out the browser with fewer of them; and each open Gradio tab
             # holds an event stream that must not be refused.
             backlog=ACCEPT_BACKLOG,
+            # Every client of a loopback server is "127.0.0.1", uvicorn's default
+            # trusted proxy: any local program could set X-Forwarded-For/-Proto.
+            # No proxy is in front of this server (the team server will name its own).
+            proxy_headers=False,
             timeout_graceful_shutdown=5,
             server_header=False,
         )

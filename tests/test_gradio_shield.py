@@ -386,3 +386,101 @@ def test_deleting_an_account_deletes_its_files_and_deep_links(live_with) -> None
         sign_in(bob, "bob")
         assert new_alice.get(f"/gradio/gradio_api/file={both}").status_code == 404
         assert bob.get(f"/gradio/gradio_api/file={both}").content == b"alice and bob"
+
+
+# -- A second attack pass, on the shield itself -----------------------------------
+def test_named_inputs_and_echoing_errors_get_the_same_file_checks(live_with_user: LiveServer) -> None:
+    live_with_user.services.accounts.create("bob", PASSWORD)
+    with live_with_user.client() as alice, live_with_user.client() as bob, listener() as (port, accepted):
+        sign_in(alice, "alice")
+        sign_in(bob, "bob")
+        hers = upload(alice, "secret.txt", b"alice's secret")
+        url = {"path": f"http://127.0.0.1:{port}/x.txt", "meta": {"_type": "gradio.FileData"}}
+        theirs = {"path": hers, "meta": {"_type": "gradio.FileData"}}
+        attempts = [
+            ("/gradio/gradio_api/call/v2/save_notes", {"text": url}),  # inputs by name, not in `data`
+            ("/gradio/gradio_api/call/v2/save_notes", {"text": theirs}),
+            # FastAPI's 422 copies a bad field back: it must not make alice's file bob's.
+            ("/gradio/gradio_api/queue/join", {"data": [], "fn_index": theirs, "session_hash": "x"}),
+            ("/gradio/gradio_api/run/predict", {"data": [], "trigger_id": theirs}),
+            ("/gradio/gradio_api/cancel", {"session_hash": "x", "fn_index": theirs, "event_id": "e"}),
+        ]
+        for route, body in attempts:
+            r = bob.post(route, json=body)
+            assert r.status_code == 403, (route, r.status_code, r.text[:200])
+        assert bob.post("/gradio/gradio_api/queue/join", json=[theirs]).status_code == 403
+        assert bob.get(f"/gradio/gradio_api/file={hers}").status_code == 404
+        time.sleep(0.3)
+        assert accepted == []
+
+
+def test_a_symlinked_prefix_is_the_same_file(live_with_user: LiveServer) -> None:
+    live_with_user.services.accounts.create("bob", PASSWORD)
+    with live_with_user.client() as alice, live_with_user.client() as bob:
+        sign_in(alice, "alice")
+        sign_in(bob, "bob")
+        hers = upload(alice, "secret.txt", b"alice's secret")
+        for spelling in (f"/proc/self/root{hers}", f"/proc/thread-self/root{hers}", f"/proc/1/root{hers}"):
+            r = bob.get(f"/gradio/gradio_api/file={spelling}")
+            assert r.status_code in (403, 404) and b"secret" not in r.content, (spelling, r.status_code)
+        assert alice.get(f"/gradio/gradio_api/file=/proc/self/root{hers}").content == b"alice's secret"
+
+
+def test_percent_encoded_parameter_names_are_bound_too(live_with) -> None:  # type: ignore[no-untyped-def]
+    live = live_with(ui="tests.deep_link_ui:build")
+    live.services.accounts.create("bob", PASSWORD)
+    with live.client() as alice, live.client() as bob:
+        sign_in(alice, "alice")
+        sign_in(bob, "bob")
+        # An event started without a hash: Gradio keys it by its own event id.
+        event_id = alice.post("/gradio/gradio_api/call/echo", json={"data": ["alice's words"]}).json()["event_id"]
+        for name in ("session%5Fhash", "%73ession_hash", "session_hash"):
+            seen = ""
+            # Gradio breaks off the stream of a hash it has no events for.
+            with contextlib.suppress(httpx.ReadTimeout, httpx.RemoteProtocolError):
+                with bob.stream("GET", f"/gradio/gradio_api/queue/data?{name}={event_id}", timeout=3) as stream:
+                    for line in stream.iter_lines():
+                        seen += line
+            assert "alice's words" not in seen, name
+        with alice.stream("GET", f"/gradio/gradio_api/call/echo/{event_id}") as stream:
+            assert "alice's words" in "".join(stream.iter_lines())  # still hers to read
+        r = alice.post("/gradio/gradio_api/queue/join",
+                       json={"data": ["alice's state"], "fn_index": fn_index(alice, "echo"), "session_hash": "t"})
+        assert outputs(sse_messages(alice, "t", seconds=5)) == [["alice's state"]]
+        link = alice.get("/gradio/gradio_api/deep_link", params={"session_hash": "t"}).json()
+        for name in ("deep%5Flink", "deep_l%69nk", "%64eep_link"):
+            r = bob.get(f"/gradio/config?{name}={link}")
+            assert r.status_code == 200 and "alice's state" not in r.text, name
+        assert "alice's state" in alice.get(f"/gradio/config?deep%5Flink={link}").text
+
+
+def test_a_ranged_answer_carries_no_header_the_request_chose(live_with_user: LiveServer) -> None:
+    with live_with_user.client() as client:
+        sign_in(client, "alice")
+        path = upload(client, "a.txt", b"hello world")
+        chosen = {"content-security-policy": "default-src *; script-src * 'unsafe-inline'",
+                  "location": "http://evil.example/", "cache-control": "public, max-age=999999",
+                  "content-disposition": "attachment; filename=chosen.html", "etag": '"chosen"', "vary": "chosen",
+                  "x-forwarded-host": "evil.example"}
+        for method in ("GET", "HEAD"):
+            r = client.request(method, f"/gradio/gradio_api/file={path}", headers={"range": "bytes=0-3", **chosen})
+            assert r.status_code == 206
+            for name, value in chosen.items():
+                assert value not in r.headers.get(name, ""), (method, name, r.headers.get(name))
+            assert "script-src 'self'" in r.headers["content-security-policy"]  # the shell's own policy
+
+
+def test_odd_bodies_and_event_ids_are_refused_cleanly(live_with_user: LiveServer) -> None:
+    live_with_user.services.accounts.create("bob", PASSWORD)
+    with live_with_user.client() as alice, live_with_user.client() as bob:
+        sign_in(alice, "alice")
+        sign_in(bob, "bob")
+        deep = b"[" * 200_000 + b"]" * 200_000
+        r = bob.post("/gradio/gradio_api/queue/join", content=deep, headers={"content-type": "application/json"})
+        assert r.status_code == 400, r.status_code
+        event_id = alice.post("/gradio/gradio_api/call/whoami", json={"data": []}).json()["event_id"]
+        r = bob.post("/gradio/gradio_api/cancel", json={"session_hash": "x", "fn_index": 0, "event_id": event_id})
+        assert r.status_code == 404
+        with alice.stream("GET", f"/gradio/gradio_api/call/whoami/{event_id}") as stream:
+            assert "Signed in as **alice**." in "".join(stream.iter_lines())
+        assert bob.get("/gradio/config", headers={"sec-fetch-site": "Same-Site"}).status_code == 403

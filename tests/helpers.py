@@ -160,3 +160,13 @@ def run_cli(*args: str, input: str | None = None, timeout: float = 60,
         [*command, *args],
         input=input, capture_output=True, text=True, timeout=timeout, env=env,
     )
+
+
+def assert_one_line_error(result, *fragments: str) -> None:  # type: ignore[no-untyped-def]
+    """A CLI run that failed with one line on stderr, no traceback, naming each fragment."""
+    assert result.returncode != 0
+    err = result.stderr.strip()
+    assert "Traceback" not in err
+    assert len(err.splitlines()) == 1, err
+    for fragment in fragments:
+        assert fragment in err, err

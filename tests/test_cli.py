@@ -18,16 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import APP_COMMAND, PASSWORD, AppProcess, launched_client, run_cli, sign_in
-
-
-def assert_one_line_error(result, *fragments: str) -> None:  # type: ignore[no-untyped-def]
-    assert result.returncode != 0
-    err = result.stderr.strip()
-    assert "Traceback" not in err
-    assert len(err.splitlines()) == 1, err
-    for fragment in fragments:
-        assert fragment in err, err
+from tests.helpers import APP_COMMAND, PASSWORD, AppProcess, assert_one_line_error, launched_client, run_cli, sign_in
 
 
 def test_users_commands(data_dir: Path) -> None:

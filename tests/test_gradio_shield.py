@@ -74,6 +74,22 @@ def listener() -> Iterator[tuple[int, list[socket.socket]]]:
         sock.close()
 
 
+@contextlib.contextmanager
+def signed_in_pair(live: LiveServer) -> Iterator[tuple[httpx.Client, httpx.Client]]:
+    """alice (the fixtures make her) and a new bob, each signed in with a client of their own."""
+    live.services.accounts.create("bob", PASSWORD)
+    with live.client() as alice, live.client() as bob:
+        sign_in(alice, "alice")
+        sign_in(bob, "bob")
+        yield alice, bob
+
+
+@pytest.fixture
+def alice_and_bob(live_with_user: LiveServer) -> Iterator[tuple[httpx.Client, httpx.Client]]:
+    with signed_in_pair(live_with_user) as pair:
+        yield pair
+
+
 def upload(client: httpx.Client, name: str, content: bytes) -> str:
     r = client.post("/gradio/gradio_api/upload", files={"files": (name, content, "text/plain")})
     assert r.status_code == 200, r.text
@@ -197,59 +213,53 @@ def test_cookies_python_cannot_parse_do_not_sign_anyone_out(live_with) -> None: 
 
 
 # -- 5. Session hashes are bound to the signed-in session ----------------------
-def test_another_account_cannot_read_or_feed_a_session_hash(live_with_user: LiveServer) -> None:
-    live_with_user.services.accounts.create("bob", PASSWORD)
-    with live_with_user.client() as alice, live_with_user.client() as bob:
-        sign_in(alice, "alice")
-        sign_in(bob, "bob")
-        index = fn_index(alice, "whoami")
-        shared_hash = "alicetab123"
-        # alice's event waits in her hash's stream; bob connects to that hash first.
-        r = alice.post("/gradio/gradio_api/queue/join",
-                       json={"data": [], "fn_index": index, "session_hash": shared_hash})
-        assert r.status_code == 200, r.text
-        stolen = outputs(sse_messages(bob, shared_hash, seconds=3))
-        assert ["Signed in as **alice**."] not in stolen, stolen
-        mine = outputs(sse_messages(alice, shared_hash, seconds=5))
-        assert mine == [["Signed in as **alice**."]], mine  # the binding does not break the owner's page
-        # bob's event, sent with alice's hash, does not land in alice's stream.
-        r = bob.post("/gradio/gradio_api/queue/join",
-                     json={"data": [], "fn_index": index, "session_hash": shared_hash})
-        assert r.status_code == 200, r.text
-        planted = outputs(sse_messages(alice, shared_hash, seconds=3))
-        assert ["Signed in as **bob**."] not in planted, planted
-        # A new session of alice (signed in again) does not inherit the old one's stream either.
-        r = alice.post("/gradio/gradio_api/queue/join",
-                       json={"data": [], "fn_index": index, "session_hash": shared_hash})
-        assert r.status_code == 200
-        again = alice.post("/login", data={"username": "alice", "password": PASSWORD, "csrf": alice.cookies[CSRF_COOKIE]})
-        assert again.status_code == 303
-        assert outputs(sse_messages(alice, shared_hash, seconds=3)) == []
+def test_another_account_cannot_read_or_feed_a_session_hash(alice_and_bob: tuple[httpx.Client, httpx.Client]) -> None:
+    alice, bob = alice_and_bob
+    index = fn_index(alice, "whoami")
+    shared_hash = "alicetab123"
+    # alice's event waits in her hash's stream; bob connects to that hash first.
+    r = alice.post("/gradio/gradio_api/queue/join",
+                   json={"data": [], "fn_index": index, "session_hash": shared_hash})
+    assert r.status_code == 200, r.text
+    stolen = outputs(sse_messages(bob, shared_hash, seconds=3))
+    assert ["Signed in as **alice**."] not in stolen, stolen
+    mine = outputs(sse_messages(alice, shared_hash, seconds=5))
+    assert mine == [["Signed in as **alice**."]], mine  # the binding does not break the owner's page
+    # bob's event, sent with alice's hash, does not land in alice's stream.
+    r = bob.post("/gradio/gradio_api/queue/join",
+                 json={"data": [], "fn_index": index, "session_hash": shared_hash})
+    assert r.status_code == 200, r.text
+    planted = outputs(sse_messages(alice, shared_hash, seconds=3))
+    assert ["Signed in as **bob**."] not in planted, planted
+    # A new session of alice (signed in again) does not inherit the old one's stream either.
+    r = alice.post("/gradio/gradio_api/queue/join",
+                   json={"data": [], "fn_index": index, "session_hash": shared_hash})
+    assert r.status_code == 200
+    again = alice.post("/login", data={"username": "alice", "password": PASSWORD, "csrf": alice.cookies[CSRF_COOKIE]})
+    assert again.status_code == 303
+    assert outputs(sse_messages(alice, shared_hash, seconds=3)) == []
 
 
 # -- 6. Files are served to the account they were given to ---------------------
-def test_uploads_and_exports_are_served_to_their_owner_only(live_with_user: LiveServer) -> None:
-    live_with_user.services.accounts.create("bob", PASSWORD)
-    with live_with_user.client() as alice, live_with_user.client() as bob:
-        sign_in(alice, "alice")
-        sign_in(bob, "bob")
-        uploaded = upload(alice, "diary.txt", b"alice's diary")
-        assert alice.get(f"/gradio/gradio_api/file={uploaded}").content == b"alice's diary"
-        r = bob.get(f"/gradio/gradio_api/file={uploaded}")
-        assert r.status_code == 404 and b"diary" not in r.content
-        assert bob.get(f"/gradio/gradio_api/file={uploaded}", headers={"range": "bytes=0-3"}).status_code == 404
-        # A file an event made (the Notes tab's export) likewise.
-        exported = call_event(alice, "export_notes", ["alice's notes"])[0]
-        assert alice.get(f"/gradio/gradio_api/file={exported['path']}").content == b"alice's notes"
-        assert bob.get(f"/gradio/gradio_api/file={exported['path']}").status_code == 404
-        # Nor can bob pass alice's file into an event of his.
-        file_data = {"path": uploaded, "meta": {"_type": "gradio.FileData"}}
-        r = bob.post("/gradio/gradio_api/queue/join",
-                     json={"data": [file_data], "fn_index": fn_index(bob, "save_notes"), "session_hash": "b"})
-        assert r.status_code == 403
-        # The same content uploaded by bob is his too (Gradio names files by their content).
-        assert upload(bob, "diary.txt", b"alice's diary") == uploaded
-        assert bob.get(f"/gradio/gradio_api/file={uploaded}").status_code == 200
+def test_uploads_and_exports_are_served_to_their_owner_only(alice_and_bob: tuple[httpx.Client, httpx.Client]) -> None:
+    alice, bob = alice_and_bob
+    uploaded = upload(alice, "diary.txt", b"alice's diary")
+    assert alice.get(f"/gradio/gradio_api/file={uploaded}").content == b"alice's diary"
+    r = bob.get(f"/gradio/gradio_api/file={uploaded}")
+    assert r.status_code == 404 and b"diary" not in r.content
+    assert bob.get(f"/gradio/gradio_api/file={uploaded}", headers={"range": "bytes=0-3"}).status_code == 404
+    # A file an event made (the Notes tab's export) likewise.
+    exported = call_event(alice, "export_notes", ["alice's notes"])[0]
+    assert alice.get(f"/gradio/gradio_api/file={exported['path']}").content == b"alice's notes"
+    assert bob.get(f"/gradio/gradio_api/file={exported['path']}").status_code == 404
+    # Nor can bob pass alice's file into an event of his.
+    file_data = {"path": uploaded, "meta": {"_type": "gradio.FileData"}}
+    r = bob.post("/gradio/gradio_api/queue/join",
+                 json={"data": [file_data], "fn_index": fn_index(bob, "save_notes"), "session_hash": "b"})
+    assert r.status_code == 403
+    # The same content uploaded by bob is his too (Gradio names files by their content).
+    assert upload(bob, "diary.txt", b"alice's diary") == uploaded
+    assert bob.get(f"/gradio/gradio_api/file={uploaded}").status_code == 200
 
 
 # -- 8. Bodies are bounded ------------------------------------------------------
@@ -320,26 +330,20 @@ def test_same_site_reads_are_refused(live_with_user: LiveServer) -> None:
             assert client.get("/gradio/config", headers={"sec-fetch-site": site}).status_code == 200
 
 
-def test_an_event_id_answers_only_the_session_that_started_it(live_with_user: LiveServer) -> None:
-    live_with_user.services.accounts.create("bob", PASSWORD)
-    with live_with_user.client() as alice, live_with_user.client() as bob:
-        sign_in(alice, "alice")
-        sign_in(bob, "bob")
-        event_id = alice.post("/gradio/gradio_api/call/whoami", json={"data": []}).json()["event_id"]
-        for route in (f"/gradio/gradio_api/call/whoami/{event_id}", f"/gradio/gradio_api/call/v2/whoami/{event_id}"):
-            r = bob.get(route)
-            assert r.status_code == 404 and "alice" not in r.text, (route, r.status_code, r.text)
-        assert bob.post(f"/gradio/gradio_api/stream/{event_id}/close").status_code == 404
-        with alice.stream("GET", f"/gradio/gradio_api/call/whoami/{event_id}") as stream:
-            assert "Signed in as **alice**." in "".join(stream.iter_lines())
+def test_an_event_id_answers_only_the_session_that_started_it(alice_and_bob: tuple[httpx.Client, httpx.Client]) -> None:
+    alice, bob = alice_and_bob
+    event_id = alice.post("/gradio/gradio_api/call/whoami", json={"data": []}).json()["event_id"]
+    for route in (f"/gradio/gradio_api/call/whoami/{event_id}", f"/gradio/gradio_api/call/v2/whoami/{event_id}"):
+        r = bob.get(route)
+        assert r.status_code == 404 and "alice" not in r.text, (route, r.status_code, r.text)
+    assert bob.post(f"/gradio/gradio_api/stream/{event_id}/close").status_code == 404
+    with alice.stream("GET", f"/gradio/gradio_api/call/whoami/{event_id}") as stream:
+        assert "Signed in as **alice**." in "".join(stream.iter_lines())
 
 
 def test_a_deep_link_opens_only_for_its_maker(live_with) -> None:  # type: ignore[no-untyped-def]
     live = live_with(ui="tests.deep_link_ui:build")
-    live.services.accounts.create("bob", PASSWORD)
-    with live.client() as alice, live.client() as bob:
-        sign_in(alice, "alice")
-        sign_in(bob, "bob")
+    with signed_in_pair(live) as (alice, bob):
         r = alice.post("/gradio/gradio_api/queue/join",
                        json={"data": ["alice's secret"], "fn_index": fn_index(alice, "echo"), "session_hash": "tab"})
         assert r.status_code == 200, r.text
@@ -360,10 +364,7 @@ def test_deleting_an_account_deletes_its_files_and_deep_links(live_with) -> None
     from tests.helpers import run_cli
 
     live = live_with(ui="tests.deep_link_ui:build")
-    live.services.accounts.create("bob", PASSWORD)
-    with live.client() as alice, live.client() as bob:
-        sign_in(alice, "alice")
-        sign_in(bob, "bob")
+    with signed_in_pair(live) as (alice, bob):
         hers = upload(alice, "hers.txt", b"only alice")
         both = upload(alice, "both.txt", b"alice and bob")
         assert upload(bob, "both.txt", b"alice and bob") == both
@@ -389,11 +390,9 @@ def test_deleting_an_account_deletes_its_files_and_deep_links(live_with) -> None
 
 
 # -- A second attack pass, on the shield itself -----------------------------------
-def test_named_inputs_and_echoing_errors_get_the_same_file_checks(live_with_user: LiveServer) -> None:
-    live_with_user.services.accounts.create("bob", PASSWORD)
-    with live_with_user.client() as alice, live_with_user.client() as bob, listener() as (port, accepted):
-        sign_in(alice, "alice")
-        sign_in(bob, "bob")
+def test_named_inputs_and_echoing_errors_get_the_same_file_checks(alice_and_bob: tuple[httpx.Client, httpx.Client]) -> None:
+    alice, bob = alice_and_bob
+    with listener() as (port, accepted):
         hers = upload(alice, "secret.txt", b"alice's secret")
         url = {"path": f"http://127.0.0.1:{port}/x.txt", "meta": {"_type": "gradio.FileData"}}
         theirs = {"path": hers, "meta": {"_type": "gradio.FileData"}}
@@ -414,24 +413,18 @@ def test_named_inputs_and_echoing_errors_get_the_same_file_checks(live_with_user
         assert accepted == []
 
 
-def test_a_symlinked_prefix_is_the_same_file(live_with_user: LiveServer) -> None:
-    live_with_user.services.accounts.create("bob", PASSWORD)
-    with live_with_user.client() as alice, live_with_user.client() as bob:
-        sign_in(alice, "alice")
-        sign_in(bob, "bob")
-        hers = upload(alice, "secret.txt", b"alice's secret")
-        for spelling in (f"/proc/self/root{hers}", f"/proc/thread-self/root{hers}", f"/proc/1/root{hers}"):
-            r = bob.get(f"/gradio/gradio_api/file={spelling}")
-            assert r.status_code in (403, 404) and b"secret" not in r.content, (spelling, r.status_code)
-        assert alice.get(f"/gradio/gradio_api/file=/proc/self/root{hers}").content == b"alice's secret"
+def test_a_symlinked_prefix_is_the_same_file(alice_and_bob: tuple[httpx.Client, httpx.Client]) -> None:
+    alice, bob = alice_and_bob
+    hers = upload(alice, "secret.txt", b"alice's secret")
+    for spelling in (f"/proc/self/root{hers}", f"/proc/thread-self/root{hers}", f"/proc/1/root{hers}"):
+        r = bob.get(f"/gradio/gradio_api/file={spelling}")
+        assert r.status_code in (403, 404) and b"secret" not in r.content, (spelling, r.status_code)
+    assert alice.get(f"/gradio/gradio_api/file=/proc/self/root{hers}").content == b"alice's secret"
 
 
 def test_percent_encoded_parameter_names_are_bound_too(live_with) -> None:  # type: ignore[no-untyped-def]
     live = live_with(ui="tests.deep_link_ui:build")
-    live.services.accounts.create("bob", PASSWORD)
-    with live.client() as alice, live.client() as bob:
-        sign_in(alice, "alice")
-        sign_in(bob, "bob")
+    with signed_in_pair(live) as (alice, bob):
         # An event started without a hash: Gradio keys it by its own event id.
         event_id = alice.post("/gradio/gradio_api/call/echo", json={"data": ["alice's words"]}).json()["event_id"]
         for name in ("session%5Fhash", "%73ession_hash", "session_hash"):
@@ -470,17 +463,14 @@ def test_a_ranged_answer_carries_no_header_the_request_chose(live_with_user: Liv
             assert "script-src 'self'" in r.headers["content-security-policy"]  # the shell's own policy
 
 
-def test_odd_bodies_and_event_ids_are_refused_cleanly(live_with_user: LiveServer) -> None:
-    live_with_user.services.accounts.create("bob", PASSWORD)
-    with live_with_user.client() as alice, live_with_user.client() as bob:
-        sign_in(alice, "alice")
-        sign_in(bob, "bob")
-        deep = b"[" * 200_000 + b"]" * 200_000
-        r = bob.post("/gradio/gradio_api/queue/join", content=deep, headers={"content-type": "application/json"})
-        assert r.status_code == 400, r.status_code
-        event_id = alice.post("/gradio/gradio_api/call/whoami", json={"data": []}).json()["event_id"]
-        r = bob.post("/gradio/gradio_api/cancel", json={"session_hash": "x", "fn_index": 0, "event_id": event_id})
-        assert r.status_code == 404
-        with alice.stream("GET", f"/gradio/gradio_api/call/whoami/{event_id}") as stream:
-            assert "Signed in as **alice**." in "".join(stream.iter_lines())
-        assert bob.get("/gradio/config", headers={"sec-fetch-site": "Same-Site"}).status_code == 403
+def test_odd_bodies_and_event_ids_are_refused_cleanly(alice_and_bob: tuple[httpx.Client, httpx.Client]) -> None:
+    alice, bob = alice_and_bob
+    deep = b"[" * 200_000 + b"]" * 200_000
+    r = bob.post("/gradio/gradio_api/queue/join", content=deep, headers={"content-type": "application/json"})
+    assert r.status_code == 400, r.status_code
+    event_id = alice.post("/gradio/gradio_api/call/whoami", json={"data": []}).json()["event_id"]
+    r = bob.post("/gradio/gradio_api/cancel", json={"session_hash": "x", "fn_index": 0, "event_id": event_id})
+    assert r.status_code == 404
+    with alice.stream("GET", f"/gradio/gradio_api/call/whoami/{event_id}") as stream:
+        assert "Signed in as **alice**." in "".join(stream.iter_lines())
+    assert bob.get("/gradio/config", headers={"sec-fetch-site": "Same-Site"}).status_code == 403

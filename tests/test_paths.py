@@ -12,22 +12,13 @@ import pytest
 
 from desktop_app.errors import UserError
 from desktop_app.paths import ensure_private_dir
-from tests.helpers import PASSWORD, run_cli
+from tests.helpers import PASSWORD, assert_one_line_error, run_cli
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
 
 
 def mode_of(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
-
-
-def assert_one_line_error(result, *fragments: str) -> None:  # type: ignore[no-untyped-def]
-    assert result.returncode != 0
-    err = result.stderr.strip()
-    assert "Traceback" not in err
-    assert len(err.splitlines()) == 1, err
-    for fragment in fragments:
-        assert fragment in err, err
 
 
 @pytest.mark.parametrize("mode", [0o1777, 0o777, 0o770, 0o730])  # /tmp, an open dir, a group's dirs

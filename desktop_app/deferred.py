@@ -29,6 +29,9 @@ class Loader(Protocol):
     @property
     def done(self) -> bool: ...
 
+    def start(self, reason: str = ...) -> Any:
+        """Start building, if not started yet."""
+
 
 class DeferredApp:
     def __init__(self, loader: Loader, *, wait_seconds: float = 120.0) -> None:
@@ -40,6 +43,9 @@ class DeferredApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self.loader.done:
+            # Someone wants the UI: build it now, whatever else was waited for
+            # (a kept session comes here before any login page loads).
+            self.loader.start("a request for the UI arrived")
             waited = 0.0
             # Polling keeps this free of cross-thread wakeups; 20 ms is far
             # below what a person notices and costs nothing while idle.

@@ -216,11 +216,17 @@ class _Session:
         print(f"READY {url}", flush=True)
         loads = self.window.loads
         self.window.show_url(url)
-        # Only once the login page is in the window, start Gradio's ~3 s import:
-        # it competes for the GIL with the server serving that page (measured
-        # here: the page took 0.26 s after READY with both at once).
-        self.window.wait_next_load(loads, timeout=3.0)
-        loader.start()
+        # Once the login page is in the window, start Gradio's ~3 s import: it
+        # competes for the GIL with the server serving that page (measured here:
+        # the page took 0.26 s after READY with both at once). A kept session
+        # never shows the login page: its request for /gradio/ starts the build
+        # at once (DeferredApp), so this wait ends on `loader.started` then.
+        deadline = time.monotonic() + 3.0
+        while not (self.window.wait_next_load(loads, timeout=0.02) or loader.started):
+            if time.monotonic() > deadline:
+                break
+        loader.start("the login page loaded" if self.window.loads > loads else
+                     "the window's page did not load within 3 s")
         while not loader.wait(0.2):
             if self._closing.is_set():
                 return  # the loader is a daemon thread; nobody needs its result now

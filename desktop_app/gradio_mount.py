@@ -97,11 +97,25 @@ class GradioLoader:
         self.shared_files: list[str] | None = None
         self.seconds: float | None = None
         self._done = threading.Event()
+        self._start_lock = threading.Lock()
+        self._started = False
         self._thread = threading.Thread(target=self._run, name="gradio-loader", daemon=True)
 
-    def start(self) -> GradioLoader:
+    def start(self, reason: str = "at start") -> GradioLoader:
+        """Start the build, once; later calls do nothing. `reason` goes to the log
+        (the window starts it when the login page has loaded, or as soon as a
+        request for the UI arrives: a kept session goes straight there)."""
+        with self._start_lock:
+            if self._started:
+                return self
+            self._started = True
+        log.info("Gradio build started (%s)", reason)
         self._thread.start()
         return self
+
+    @property
+    def started(self) -> bool:
+        return self._started
 
     @property
     def done(self) -> bool:
@@ -113,6 +127,9 @@ class GradioLoader:
     def _run(self) -> None:
         t0 = time.perf_counter()
         try:
+            # Before anything imports gradio: several of its modules (and
+            # huggingface_hub's) read these variables once, at import.
+            prepare_gradio_environment(self.settings)
             self.host, self.app = build_mounted(self.settings, self.path)
             self.shared_files = _files_in_config(self.app)
         except UserError as exc:

@@ -37,6 +37,14 @@ def normalize(path: str | os.PathLike[str]) -> str:
     return os.path.normcase(os.path.realpath(path))
 
 
+def spellings(path: str) -> set[str]:
+    """The files a client's `path` may name: resolved as the kernel resolves it
+    (symlinks first), and as Gradio opens it (`..` folded first, by abspath, then
+    resolved). `/bin/../<temp>/f` is `<temp>/f` to Gradio but `/<temp>/f`'s
+    parent's parent to the kernel when /bin is a link; a check must cover both."""
+    return {normalize(path), normalize(os.path.abspath(path))}
+
+
 class FileOwners:
     def __init__(self, db: Database, folder: Path) -> None:
         self.db = db
@@ -46,19 +54,31 @@ class FileOwners:
         """True if `path` (normalized) is inside Gradio's temp folder."""
         return path.startswith(self.folder + os.sep)
 
-    def claim(self, username: str, paths: Iterable[str]) -> int:
-        """Record that `username` was given these files; returns how many were new."""
-        rows = [(p, username) for p in {normalize(p) for p in paths} if self.covers(p)]
+    def claim(self, username: str, paths: Iterable[str], *, session_id: str | None = None) -> int | None:
+        """Record that `username` was given these files; returns how many were new.
+        With `session_id` (the session the answer goes to), only while that session
+        lives, checked in the same transaction: a file an event made after its
+        account was deleted belongs to nobody (None is returned, and the files
+        nobody holds are deleted), not to the next account of that name."""
+        rows = [p for p in {normalize(p) for p in paths} if self.covers(p)]
         if not rows:
             return 0
         now = time.time()
         with self.db.write() as conn:
-            before = conn.total_changes
-            conn.executemany(
-                "INSERT OR IGNORE INTO user_files (path, username, created_at) VALUES (?, ?, ?)",
-                [(p, u, now) for p, u in rows],
-            )
-            return conn.total_changes - before
+            if session_id is not None and conn.execute(
+                "SELECT 1 FROM sessions WHERE id_hash = ? AND username = ?", (session_id, username)
+            ).fetchone() is None:
+                orphans = [p for p in rows if conn.execute(
+                    "SELECT 1 FROM user_files WHERE path = ?", (p,)).fetchone() is None]
+            else:
+                before = conn.total_changes
+                conn.executemany(
+                    "INSERT OR IGNORE INTO user_files (path, username, created_at) VALUES (?, ?, ?)",
+                    [(p, username, now) for p in rows],
+                )
+                return conn.total_changes - before
+        self.remove(orphans)
+        return None
 
     def allowed(self, username: str, path: str) -> bool:
         with self.db.read() as conn:

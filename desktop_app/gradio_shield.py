@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import base64
 import collections
+import functools
 import hashlib
 import hmac
 import json
@@ -44,7 +45,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from desktop_app.context import context_of
-from desktop_app.files import SHARED, FileOwners, normalize
+from desktop_app.files import SHARED, FileOwners, normalize, spellings
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +63,15 @@ BOUND_PARAMETERS = ("session_hash", "upload_id")
 GENERIC_ERROR = "Something went wrong. The details are in the app's log."
 # GET call/{api_name}/{event_id} streams an event's result; POST stream/{event_id}[/close] feeds it.
 _EVENT_ROUTE = re.compile(r"^/gradio_api/(call(?:/v2)?/[^/]+|stream)/([^/]+)(?:/close)?/?$")
-MAX_EVENTS_PER_SESSION = 1_000
-MAX_SESSIONS_WITH_EVENTS = 10_000
+MAX_EVENTS_PER_SESSION = 200  # ~30 KB a session; a page starts a few events a minute
+MAX_SESSIONS_WITH_EVENTS = 2_000
+# Routes that answer with a stream that lasts (SSE): queue/data, heartbeat,
+# call/{api}/{event_id}, upload_progress, and media streams.
+_STREAM_ROUTE = re.compile(r"^/gradio_api/(queue/data|heartbeat/|call/|upload_progress|stream/)")
+# A page holds two (heartbeat and queue/data) and briefly a few more: 32 is sixteen
+# tabs of one account, and keeps a flood of them from taking every descriptor.
+MAX_STREAMS_PER_SESSION = 32
+MAX_JSON_CONTAINERS = 200_000  # objects and arrays in one request body (a notes box of "{" fits)
 _FILE_ROUTE = re.compile(r"^/gradio_api/file[=/](.*)$", re.S)
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.\-]*:", re.I)
 _DRIVE = re.compile(r"^[a-z]:[\\/]", re.I)  # C:\ or C:/ on Windows is a path, not a scheme
@@ -130,6 +138,7 @@ class GradioShield:
         self._shared_claimed = False
         self._key = secrets.token_bytes(32)  # per process: bindings need not outlive it
         self._known: set[tuple[str, str]] = set()  # claims already in the store
+        self._streams: dict[str, int] = {}  # session -> event streams open now
         # session -> the event ids it started. Gradio makes event ids (uuid4) and
         # answers anyone who names one; the shell answers only the session that
         # started it. Per session, so one that starts thousands evicts only its own.
@@ -180,7 +189,20 @@ class GradioShield:
             scope["headers"] = [(k, v) for k, v in scope["headers"] if k != b"content-length"] + [
                 (b"content-length", str(len(body)).encode())]
 
-        await self.app(scope, receive, _ResponseFilter(self, send, path, username, session_id))
+        streaming = method == "GET" and _STREAM_ROUTE.match(path) is not None
+        if streaming and self._streams.get(session_id, 0) >= MAX_STREAMS_PER_SESSION:
+            # Each stream holds a connection, and so a descriptor, for as long as it lasts.
+            await _refuse(scope, receive, send, 429, "Too many open pages of this app; close some.")
+            return
+        if streaming:
+            self._streams[session_id] = self._streams.get(session_id, 0) + 1
+        try:
+            await self.app(scope, receive, _ResponseFilter(self, send, path, username, session_id))
+        finally:
+            if streaming:
+                self._streams[session_id] -= 1
+                if not self._streams[session_id]:
+                    del self._streams[session_id]
 
     async def _claim_shared(self) -> None:
         if self._shared_claimed or self.shared is None:
@@ -191,16 +213,23 @@ class GradioShield:
         self._shared_claimed = True
         await self.claim(SHARED, files)
 
-    async def claim(self, username: str, paths: Iterable[str]) -> None:
-        new = [p for p in {normalize(p) for p in paths} if (username, p) not in self._known]
+    async def claim(self, username: str, paths: Iterable[str], session_id: str | None = None) -> None:
+        """`session_id`: the session the answer goes to; the claim holds only while
+        it lives (None for SHARED). The cache is per session, not per name: an
+        account deleted and made again by another process starts with no claims."""
+        key = session_id or SHARED
+        new = [p for p in {normalize(p) for p in paths} if (key, p) not in self._known]
         new = [p for p in new if self.owners.covers(p)]
         if not new:
             return
         # A write (fsync): in a worker thread, and before the browser hears of the file.
-        await anyio.to_thread.run_sync(self.owners.claim, username, new)
+        claimed = await anyio.to_thread.run_sync(
+            functools.partial(self.owners.claim, username, new, session_id=session_id))
+        if claimed is None:
+            return  # the session ended meanwhile: nobody's file now
         if len(self._known) > 100_000:
             self._known.clear()  # only a cache of what the store holds
-        self._known.update((username, p) for p in new)
+        self._known.update((key, p) for p in new)
 
     def started_event(self, event_id: str, session_id: str) -> None:
         mine = self._events.setdefault(session_id, collections.OrderedDict())
@@ -225,19 +254,31 @@ class GradioShield:
     async def _may_read(self, username: str, path: str) -> bool:
         return await anyio.to_thread.run_sync(self.owners.allowed, username, path)
 
+    async def _path_refusal(self, value: str, username: str) -> str | None:
+        """Why `username` may not name `value` (a file= path, a file input), or None.
+        Every spelling Gradio or the kernel may take it for is checked (files.spellings)."""
+        if names_a_url(value):
+            return "url"
+        if ".." in re.split(r"[\\/]", value):
+            return "not yours"  # Gradio never gives out such a path: nothing to look up
+        try:
+            targets = spellings(value)
+        except OSError:  # a path we cannot even resolve is no file to serve
+            return "not yours"
+        for target in targets:
+            if self.owners.covers(target) and not await self._may_read(username, target):
+                return "not yours"
+        return None
+
     # -- requests --------------------------------------------------------------
     async def _check_file_route(self, path: str, username: str) -> tuple[int, str] | None:
         match = _FILE_ROUTE.match(path)
         if not match:
             return None
-        value = match.group(1)
-        if names_a_url(value):
+        refusal = await self._path_refusal(match.group(1), username)
+        if refusal == "url":
             return 403, "This app serves only its own files."
-        try:
-            target = normalize(value)
-        except OSError:  # a path we cannot even resolve is no file to serve
-            return 404, "File not found."
-        if self.owners.covers(target) and not await self._may_read(username, target):
+        if refusal is not None:
             return 404, "File not found."  # whether it exists is not this account's business
         return None
 
@@ -276,22 +317,24 @@ class GradioShield:
 
     async def _bind_body(self, body: bytes, path: str, session_id: str,
                          username: str) -> tuple[bytes, tuple[int, str] | None]:
-        try:
-            payload = json.loads(body) if body.strip() else None
-        except (ValueError, UnicodeDecodeError):
-            return body, None  # Gradio refuses it too (422); nothing in it is bound to anyone
-        except RecursionError:  # nested deeper than any parser here can follow
+        if body.count(b"{") + body.count(b"[") > MAX_JSON_CONTAINERS:
+            # 8 MiB of `[{},{},...]` is ~600 MB of Python objects, for us and again for FastAPI.
+            return body, (413, "This request has too many parts.")
+        # Parsing and walking megabytes takes seconds: in a worker thread, so other
+        # people's requests go on meanwhile.
+        parsed = await anyio.to_thread.run_sync(_parse_body, body)
+        if parsed is None:
+            return body, None  # not JSON: Gradio refuses it too (422), nothing in it is bound
+        if parsed is _TOO_DEEP:
             return body, (400, "This request is not valid JSON.")
+        payload, paths = parsed
         # Every file named anywhere in the body, not only in `data`: call/v2 takes its
         # inputs by name, and FastAPI's 422 answers copy back whatever field was wrong.
-        for value in _input_paths(payload):
-            if names_a_url(value):
+        for value in paths:
+            refusal = await self._path_refusal(value, username)
+            if refusal == "url":
                 return body, (403, "This app uses only its own files.")
-            try:
-                target = normalize(value)
-            except OSError:
-                return body, (403, "That file is not available to this account.")
-            if self.owners.covers(target) and not await self._may_read(username, target):
+            if refusal is not None:
                 return body, (403, "That file is not available to this account.")
         if not isinstance(payload, dict):
             return body, None
@@ -299,7 +342,7 @@ class GradioShield:
             return body, (404, "No such event.")
         if payload.get("session_hash") is not None:  # None: Gradio uses the event's own id
             payload["session_hash"] = self.bind(session_id, str(payload["session_hash"]))
-        return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode(), None
+        return await anyio.to_thread.run_sync(_dumps, payload), None
 
     async def _owns_deep_link(self, link: str, username: str) -> bool:
         """A deep link (Gradio's saved state of a page) opens only for its maker."""
@@ -376,7 +419,7 @@ class _ResponseFilter:
         except (ValueError, UnicodeDecodeError):
             return body
         payload = await self._inspect(payload)
-        return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        return _dumps(payload)
 
     async def _sse(self, chunk: bytes) -> bytes:
         lines = chunk.split(b"\n")
@@ -389,7 +432,7 @@ class _ResponseFilter:
                 continue
             checked = await self._inspect(payload)
             if checked is not payload:
-                lines[i] = b"data: " + json.dumps(checked, ensure_ascii=False, separators=(",", ":")).encode()
+                lines[i] = b"data: " + _dumps(checked)
         return b"\n".join(lines)
 
     async def _inspect(self, payload: Any) -> Any:
@@ -399,24 +442,45 @@ class _ResponseFilter:
         if not self.ok:
             pass
         elif self.path == API + "/upload" and isinstance(payload, list):
-            await shield.claim(self.username, [p for p in payload if isinstance(p, str)])
+            await shield.claim(self.username, [p for p in payload if isinstance(p, str)], self.session_id)
         elif self.path == API + "/deep_link" and isinstance(payload, str) and payload:
-            await shield.claim(self.username, [shield.deep_link_file(payload)])
+            await shield.claim(self.username, [shield.deep_link_file(payload)], self.session_id)
         elif isinstance(payload, dict) and isinstance(payload.get("event_id"), str) and (
             self.path == API + "/queue/join" or self.path.startswith(API + "/call/")
         ):
             shield.started_event(payload["event_id"], self.session_id)
         else:
-            await shield.claim(self.username, file_paths(payload))
+            await shield.claim(self.username, file_paths(payload), self.session_id)
         return _scrub(payload, shield)
 
 
+_TOO_DEEP = object()
+
+
+def _parse_body(body: bytes) -> Any:
+    """(payload, the paths it names) or None (not JSON) or _TOO_DEEP."""
+    try:
+        payload = json.loads(body) if body.strip() else None
+    except (ValueError, UnicodeDecodeError):
+        return None
+    except RecursionError:  # nested deeper than any parser here can follow
+        return _TOO_DEEP
+    return payload, list(_input_paths(payload))
+
+
+def _dumps(payload: Any) -> bytes:
+    # ASCII: a lone surrogate (half an emoji, as JSON.stringify sends it) stays an
+    # escape instead of failing to encode.
+    return json.dumps(payload, ensure_ascii=True, separators=(",", ":")).encode()
+
+
 def _scrub(payload: Any, shield: GradioShield) -> Any:
-    """Error messages sit in `{"error": ...}` (events) or `{"detail": ...}` (HTTP errors)."""
+    """Error messages sit in `{"error": ...}` (events), `{"message": ...}` (Gradio's
+unexpected_error) or `{"detail": ...}` (HTTP errors)."""
     if not isinstance(payload, dict):
         return payload
     changed = dict(payload)
-    for key in ("error", "detail"):
+    for key in ("error", "detail", "message"):
         if isinstance(payload.get(key), str):
             changed[key] = shield.scrub_error(payload[key])
     output = payload.get("output")

@@ -6,6 +6,8 @@ took the app from 145 to 259 MiB, then answered 500), and a multipart part of
 sentence as soon as a body is known to be too big: at once from its
 Content-Length, or when the bytes received pass the limit (chunked bodies). The
 application behind then sees the client gone, and nothing it sends is used.
+A body that stops coming (BODY_IDLE_SECONDS without a byte), or a small one
+that takes longer than SMALL_BODY_SECONDS in all, gets 408 the same way.
 
 Limits by path: Gradio's upload route gets `--max-upload` (plus room for the
 multipart framing; Gradio checks each file against it too); Gradio's other
@@ -15,6 +17,8 @@ routes (events, API calls) GRADIO_BODY_BYTES; the shell's own forms FORM_BYTES.
 from __future__ import annotations
 
 import logging
+
+import anyio
 
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -27,6 +31,12 @@ FORM_BYTES = 64 << 10
 # route). The notes box alone may hold 100,000 characters, up to ~600 KB as JSON.
 GRADIO_BODY_BYTES = 8 << 20
 MULTIPART_SLACK = 1 << 20
+# A body must keep coming: a connection whose head is complete holds a descriptor
+# for as long as its body lasts (the head timeout of http_protocol.py is over),
+# so one that sends a byte and stalls, 240 times over, starved the app.
+BODY_IDLE_SECONDS = 10.0
+# ... and a small one must be done soon: a byte every 9 s is still a stall.
+SMALL_BODY_SECONDS = 30.0
 
 
 class BodyLimit:
@@ -54,14 +64,27 @@ class BodyLimit:
 
         received = 0
         refused = False
+        complete = False  # after the body, receive() only waits for a disconnect: untimed
+        deadline = None if limit > GRADIO_BODY_BYTES else anyio.current_time() + SMALL_BODY_SECONDS
 
         async def bounded_receive() -> Message:
-            nonlocal received, refused
+            nonlocal received, refused, complete
             if refused:
                 return {"type": "http.disconnect"}
-            message = await receive()
+            if complete:
+                return await receive()
+            wait = BODY_IDLE_SECONDS
+            if deadline is not None:
+                wait = min(wait, deadline - anyio.current_time())
+            with anyio.move_on_after(max(wait, 0)) as timer:
+                message = await receive()
+            if timer.cancelled_caught:
+                refused = True
+                await _refuse(scope, receive, send, 408, "This request's body stopped coming; try again.\n")
+                return {"type": "http.disconnect"}
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
+                complete = not message.get("more_body", False)
                 if received > limit:
                     refused = True
                     await _too_large(scope, receive, send, limit)
@@ -93,8 +116,11 @@ def _content_length(scope: Scope) -> int | None:
 
 async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
     size = f"{limit >> 20} MiB" if limit >= 1 << 20 else f"{limit >> 10} KiB"
+    await _refuse(scope, receive, send, 413, f"This request is too large: at most {size} is accepted here.\n")
+
+
+async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, text: str) -> None:
     # Connection: close, so the server does not try to read the rest of the body
     # as the next request.
-    response = PlainTextResponse(f"This request is too large: at most {size} is accepted here.\n",
-                                 status_code=413, headers={"cache-control": "no-store", "connection": "close"})
+    response = PlainTextResponse(text, status_code=status, headers={"cache-control": "no-store", "connection": "close"})
     await response(scope, receive, send)

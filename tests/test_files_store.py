@@ -65,3 +65,19 @@ def test_a_store_from_before_file_claims_opens_and_keeps_its_data(tmp_path: Path
     folder = tmp_path / "gradio"
     assert FileOwners(db, folder).claim("alice", [str(folder / "x")]) == 1
     db.close()
+
+
+def test_a_claim_for_a_session_that_ended_is_refused_and_its_file_goes(tmp_path: Path) -> None:
+    owners, folder = owners_in(tmp_path)
+    made = folder / "e1" / "late-export.txt"
+    made.parent.mkdir()
+    made.write_text("made after the account was deleted")
+    with owners.db.write() as conn:
+        conn.execute("INSERT INTO users VALUES ('dave', 'h', 1, 1)")
+        conn.execute("INSERT INTO sessions (id_hash, username, created_at, last_seen) VALUES ('live', 'dave', 2, 2)")
+    assert owners.claim("dave", [str(made)], session_id="ended") is None
+    assert not made.exists() and not owners.allowed("dave", str(made))
+    made.parent.mkdir()
+    made.write_text("again")
+    assert owners.claim("dave", [str(made)], session_id="live") == 1
+    assert owners.allowed("dave", str(made))

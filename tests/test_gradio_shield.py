@@ -474,3 +474,61 @@ def test_odd_bodies_and_event_ids_are_refused_cleanly(alice_and_bob: tuple[httpx
     with alice.stream("GET", f"/gradio/gradio_api/call/whoami/{event_id}") as stream:
         assert "Signed in as **alice**." in "".join(stream.iter_lines())
     assert bob.get("/gradio/config", headers={"sec-fetch-site": "Same-Site"}).status_code == 403
+
+
+# -- A third pass -----------------------------------------------------------------
+def test_a_path_through_a_symlink_and_dot_dot_is_checked_as_gradio_opens_it(
+        alice_and_bob: tuple[httpx.Client, httpx.Client]) -> None:
+    alice, bob = alice_and_bob
+    hers = upload(alice, "diary.txt", b"alice's diary")
+    # /dev/fd and (on merged-/usr systems) /bin are symlinks: the kernel resolves them
+    # before "..", Gradio's abspath folds ".." first. Slashes encoded, so no client
+    # folds the ".." away before the server sees it.
+    for prefix in ("/dev/fd/../..", "/bin/..", "/tmp/../tmp/.."):
+        encoded = (prefix + hers).replace("/", "%2F")
+        r = bob.get(f"/gradio/gradio_api/file={encoded}")
+        assert r.status_code in (403, 404) and b"diary" not in r.content, (prefix, r.status_code)
+        file_data = {"path": prefix + hers, "meta": {"_type": "gradio.FileData"}}
+        r = bob.post("/gradio/gradio_api/call/v2/save_notes", json={"text": file_data})
+        assert r.status_code == 403, (prefix, r.status_code)
+    assert bob.get(f"/gradio/gradio_api/file={hers}").status_code == 404
+
+
+def test_bodies_that_stop_coming_and_streams_past_a_cap_are_refused(
+        live_with_user: LiveServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    import desktop_app.limits
+
+    monkeypatch.setattr(desktop_app.limits, "BODY_IDLE_SECONDS", 1.0)  # the default is 10 s
+    with socket.create_connection(("127.0.0.1", live_with_user.port), timeout=10) as stalled:
+        stalled.sendall(f"POST /login HTTP/1.1\r\nHost: 127.0.0.1:{live_with_user.port}\r\n"
+                        f"Origin: {live_with_user.url}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                        "Content-Length: 60000\r\n\r\nu".encode())
+        t0 = time.monotonic()
+        answer = stalled.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 408"), answer[:80]
+        assert time.monotonic() - t0 < 5
+    with live_with_user.client() as client:
+        sign_in(client, "alice")
+        with contextlib.ExitStack() as streams:
+            codes = []
+            for i in range(34):
+                r = streams.enter_context(client.stream("GET", f"/gradio/gradio_api/heartbeat/tab{i}",
+                                                        timeout=httpx.Timeout(10, read=None)))
+                codes.append(r.status_code)
+            assert codes[:32] == [200] * 32 and codes[32:] == [429, 429], codes
+        # Once they are closed, the account streams again.
+        with client.stream("GET", "/gradio/gradio_api/heartbeat/again") as r:
+            assert r.status_code == 200
+
+
+def test_odd_but_valid_json_goes_through_and_a_flood_of_parts_does_not(
+        alice_and_bob: tuple[httpx.Client, httpx.Client]) -> None:
+    alice, _ = alice_and_bob
+    # Half an emoji, as JSON.stringify sends it: not a 500 from the shell.
+    r = alice.post("/gradio/gradio_api/call/save_notes", content=b'{"data": ["a\\ud800b"]}',
+                   headers={"content-type": "application/json"})
+    assert r.status_code == 200, (r.status_code, r.text[:200])
+    r = alice.post("/gradio/gradio_api/queue/join", content=b"[" + b"{}," * 300_000 + b"{}]",
+                   headers={"content-type": "application/json"})
+    assert r.status_code == 413
+    assert call_event(alice, "save_notes", ["{" * 90_000])[0].startswith("Saved")  # braces in text are fine

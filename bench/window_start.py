@@ -17,14 +17,28 @@
   `demo.load` events sent, their answers in, usable (see bench/marker_ui.py).
 - the same in headless Chromium, timed inside the page: from the form's submit
   event to the Notes box enabled.
+- the every-day launch: a returning person whose session is kept. One launch
+  signs in with "Keep me signed in" ticked and closes the window; then each
+  launch goes /_launch -> /login -> /gradio/ without showing the login page:
+  process start -> Gradio UI on screen (its full-width Save button painted,
+  disabled or not) and -> usable (the marker square), each launch followed by
+  `import gradio` timed in a fresh interpreter (bytecode compiled), so both
+  see the same load on the machine; and their ratio.
 
 Wall-clock times are compared with the time taken just before the process was
-spawned. Prints numbers; asserts nothing.
+spawned. Every wait is bounded; every app process (and its webview helpers, in
+its own process group) is stopped. Prints numbers; asserts nothing.
+
+The app is `python -m desktop_app` run from the current directory, so run this
+from the checkout to measure (it prints the package the app imports):
+
+    cd /some/other/checkout && /path/to/.venv/bin/python /path/to/bench/window_start.py
 
     .venv/bin/python bench/window_start.py [--runs 7]
     .venv/bin/python bench/window_start.py --webview qt      # Qt WebEngine instead of the default
     .venv/bin/python bench/window_start.py --command dist/desktop-app/desktop-app   # the frozen bundle
-    (the frozen app cannot load the marker UI: no sign-in timing in its window)
+    (the frozen app cannot load the marker UI: no sign-in timing in its window,
+    and of the kept-session launch only "-> Gradio UI visible")
 """
 
 from __future__ import annotations
@@ -34,7 +48,9 @@ import datetime as dt
 import json
 import os
 import re
+import select
 import shutil
+import signal
 import sqlite3
 import statistics
 import subprocess
@@ -50,7 +66,7 @@ USERNAME, PASSWORD = "bench", "benchmark password"
 BENCH_DIR = Path(__file__).resolve().parent
 LOG_STAMP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) ")
 MILESTONES = (("page1", "page 1 loaded in the window"), ("page2", "page 2 loaded in the window"),
-              ("gradio", "Gradio UI ready"))
+              ("build", "Gradio build started"), ("gradio", "Gradio UI ready"))
 
 # How to start the app: `python -m desktop_app`, or --command (the frozen bundle, say).
 COMMAND = [sys.executable, "-m", "desktop_app"]
@@ -61,13 +77,56 @@ WINDOW_FLAGS: list[str] = []  # --webview, when given
 APP_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
+def read_line(stream, what: str, timeout: float = 60) -> str:  # type: ignore[no-untyped-def]
+    """The next line of a child's output, or an error past `timeout`."""
+    if not select.select([stream], [], [], timeout)[0]:
+        raise RuntimeError(f"timed out waiting for {what}")
+    return stream.readline()
+
+
 def start_xvfb() -> tuple[subprocess.Popen, str]:
     r, w = os.pipe()
     proc = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
                             pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.close(w)
     with os.fdopen(r) as f:
-        return proc, ":" + f.readline().strip()
+        number = read_line(f, "Xvfb", timeout=30).strip()
+    if not number:
+        proc.kill()
+        proc.wait(10)
+        raise RuntimeError("Xvfb did not start")
+    return proc, ":" + number
+
+
+def start_app(args: list[str], env: dict[str, str], stdout=subprocess.DEVNULL) -> subprocess.Popen:  # type: ignore[no-untyped-def]
+    # Its own process group: the webview's helper processes (WebKit's, Qt's) are in
+    # it too, so stop_app can find any of them that outlive the app.
+    return subprocess.Popen([*COMMAND, *args], stdout=stdout, stderr=subprocess.DEVNULL, text=True, env=env,
+                            start_new_session=True)
+
+
+def stop_app(proc: subprocess.Popen, timeout: float = 30) -> None:
+    """SIGTERM (the app closes its window and stops cleanly), SIGKILL past
+    `timeout`; then a few seconds for its helpers to end on their own (WebKit's
+    network process may still be writing cookies), and SIGKILL for the rest."""
+    if proc.poll() is None:
+        proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+    deadline = time.monotonic() + 5
+    try:
+        while time.monotonic() < deadline:
+            os.killpg(proc.pid, 0)  # raises once nobody is left in the group
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    for stream in (proc.stdout, proc.stderr):
+        if stream:
+            stream.close()
 
 
 class Screen:
@@ -100,7 +159,18 @@ class Screen:
         return bgrx[:, :, 2::-1]
 
     def xdotool(self, *args: str) -> None:
-        subprocess.run(["xdotool", *args], check=True, env={**os.environ, "DISPLAY": self.name})
+        subprocess.run(["xdotool", *args], check=True, env={**os.environ, "DISPLAY": self.name}, timeout=30)
+
+    def close(self, window) -> None:  # type: ignore[no-untyped-def]
+        """WM_DELETE_WINDOW, what a window manager sends for the close button
+        (as tests/xdisplay.py does: there is no window manager under Xvfb)."""
+        from Xlib import protocol
+
+        event = protocol.event.ClientMessage(
+            window=window, client_type=self.display.intern_atom("WM_PROTOCOLS"),
+            data=(32, [self.display.intern_atom("WM_DELETE_WINDOW"), X.CurrentTime, 0, 0, 0]))
+        window.send_event(event, event_mask=X.NoEventMask)
+        self.display.sync()
 
 
 def orange(rgb: np.ndarray) -> int:
@@ -112,6 +182,21 @@ def orange(rgb: np.ndarray) -> int:
 def magenta(rgb: np.ndarray) -> int:
     r, g, b = (rgb[:, :, i].astype(int) for i in range(3))
     return int(((r > 240) & (g < 30) & (b > 240)).sum())
+
+
+def warm(rgb: np.ndarray) -> np.ndarray:
+    """Gradio's primary button, enabled (#f97316-ish) or disabled (its pale tint)."""
+    r, g, b = (rgb[:, :, i].astype(int) for i in range(3))
+    return (r > 200) & (g < 200) & (r - b > 45)
+
+
+def gradio_ui_shown(screen: Screen, window, width: int, height: int) -> bool:  # type: ignore[no-untyped-def]
+    """The demo's full-width Save button is painted: >= 20 rows warm at both 1/8
+    and 7/8 of the width (our login button is narrow, the spinners are small and
+    centred). Two one-pixel columns: cheap enough to poll often."""
+    left = warm(screen.rgb(window, width // 8, 0, 1, height))[:, 0]
+    right = warm(screen.rgb(window, width - 1 - width // 8, 0, 1, height))[:, 0]
+    return int((left & right).sum()) >= 20
 
 
 def log_times(log: Path, t0: float) -> dict[str, float]:
@@ -137,12 +222,18 @@ def wait_until(what: str, predicate, timeout: float = 60, pause: float = 0.005):
     raise RuntimeError(f"timed out waiting for {what}")
 
 
-def sign_in_by_typing(screen: Screen, window, corner: tuple[int, int, int, int]) -> float:  # type: ignore[no-untyped-def]
-    """Type the credentials, press Return; seconds until the marker square is on screen."""
+def type_credentials(screen: Screen, window, *, remember: bool = False) -> None:  # type: ignore[no-untyped-def]
     screen.xdotool("windowfocus", "--sync", str(window.id))
     screen.xdotool("type", "--delay", "10", USERNAME)
     screen.xdotool("key", "Tab")
     screen.xdotool("type", "--delay", "10", PASSWORD)
+    if remember:  # "Keep me signed in" (unticked on the login page, ticked on the first-run page)
+        screen.xdotool("key", "Tab", "space")
+
+
+def sign_in_by_typing(screen: Screen, window, corner: tuple[int, int, int, int]) -> float:  # type: ignore[no-untyped-def]
+    """Type the credentials, press Return; seconds until the marker square is on screen."""
+    type_credentials(screen, window)
     t_submit = time.time()
     screen.xdotool("key", "Return")
     wait_until("the usable UI", lambda: magenta(screen.rgb(window, *corner)) > 1000, pause=0.002)
@@ -152,7 +243,7 @@ def sign_in_by_typing(screen: Screen, window, corner: tuple[int, int, int, int])
 TIMELINE_STEPS = ("signed_in", "page", "modules", "events_out", "answers", "usable")
 
 
-def page_timelines(data_dir: Path, run: int) -> list[dict[str, float]]:
+def page_timelines(data_dir: Path, run: int | str) -> list[dict[str, float]]:
     """What the marker page noted in localStorage at each sign-in of this run
     (WebKitGTK keeps it in SQLite, UTF-16 values; Qt's LevelDB is not read)."""
     for db in (data_dir / "webview" / "localstorage").glob("*.localstorage"):
@@ -168,6 +259,11 @@ def page_timelines(data_dir: Path, run: int) -> list[dict[str, float]]:
     return []
 
 
+def app_env(screen: Screen, run: int | str, *, sign_out: bool) -> dict[str, str]:
+    return {**APP_ENV, "DISPLAY": screen.name, "PYTHONPATH": str(BENCH_DIR),
+            "MARKER_SIGN_OUT": "1" if sign_out else "0", "MARKER_RUN": str(run)}
+
+
 def window_run(data_dir: Path, screen: Screen, *, sign_in: bool, linger: float = 0.0,
                run: int = 0) -> dict[str, float]:
     """One launch; `linger`: seconds to stay open at the end (WebKit writes its
@@ -175,12 +271,10 @@ def window_run(data_dir: Path, screen: Screen, *, sign_in: bool, linger: float =
     instant close, is what leaves it filled)."""
     log = data_dir / "logs" / "desktop-app.log"
     log.unlink(missing_ok=True)
-    env = {**APP_ENV, "DISPLAY": screen.name, "PYTHONPATH": str(BENCH_DIR), "MARKER_SIGN_OUT": "1",
-           "MARKER_RUN": str(run)}
+    env = app_env(screen, run, sign_out=True)
     extra = [*WINDOW_FLAGS, *(["--ui", "marker_ui:build"] if sign_in else [])]
     t0 = time.time()
-    proc = subprocess.Popen([*COMMAND, "--data-dir", str(data_dir), *extra],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    proc = start_app(["--data-dir", str(data_dir), *extra], env)
     result: dict[str, float] = {}
     try:
         window = wait_until("the window", lambda: screen.window_of(proc.pid))
@@ -203,12 +297,80 @@ def window_run(data_dir: Path, screen: Screen, *, sign_in: bool, linger: float =
             result["again"] = sign_in_by_typing(screen, window, corner)
         time.sleep(linger)
     finally:
-        proc.terminate()
-        proc.wait(30)
+        stop_app(proc)
     if sign_in:  # written by the page; on disk once the app has exited
         for label, timeline in zip(("cold", "warm"), page_timelines(data_dir, run)):
             result.update({f"{label}.{step}": timeline[step] / 1000 for step in TIMELINE_STEPS})
     return result
+
+
+def keep_me_signed_in(data_dir: Path, screen: Screen, *, marker: bool) -> None:
+    """A launch that signs in with "Keep me signed in" ticked, stays a moment
+    (WebKit writes its caches and cookies a moment after), and is closed with
+    the window's close button, as a person does (Qt writes its cookies then)."""
+    log = data_dir / "logs" / "desktop-app.log"
+    log.unlink(missing_ok=True)
+    env = app_env(screen, "keep", sign_out=False)
+    proc = start_app(["--data-dir", str(data_dir), *WINDOW_FLAGS, *(["--ui", "marker_ui:build"] if marker else [])],
+                     env)
+    try:
+        window = wait_until("the window", lambda: screen.window_of(proc.pid))
+        g = window.get_geometry()
+        wait_until("the login page", lambda: "page2" in log_times(log, 0), pause=0.05)
+        type_credentials(screen, window, remember=True)
+        screen.xdotool("key", "Return")
+        if marker:
+            wait_until("the usable UI", lambda: magenta(screen.rgb(window, 0, 0, 48, 48)) > 1000, pause=0.05)
+        else:
+            wait_until("the Gradio UI", lambda: gradio_ui_shown(screen, window, g.width, g.height), pause=0.05)
+        time.sleep(3)
+        screen.close(window)
+        proc.wait(30)
+    finally:
+        stop_app(proc)
+
+
+def kept_session_run(data_dir: Path, screen: Screen, *, marker: bool, run: int) -> dict[str, float]:
+    """One launch of a returning person: straight to the UI, no login page."""
+    log = data_dir / "logs" / "desktop-app.log"
+    log.unlink(missing_ok=True)
+    env = app_env(screen, f"kept{run}", sign_out=False)  # a sign-out would end the kept session
+    extra = [*WINDOW_FLAGS, *(["--ui", "marker_ui:build"] if marker else [])]
+    t0 = time.time()
+    proc = start_app(["--data-dir", str(data_dir), *extra], env)
+    result: dict[str, float] = {}
+    try:
+        window = wait_until("the window", lambda: screen.window_of(proc.pid))
+        g = window.get_geometry()
+        # A login page instead (the session was not kept) never shows the Save button: a timeout.
+        wait_until("the Gradio UI (no kept session?)",
+                   lambda: gradio_ui_shown(screen, window, g.width, g.height), pause=0.01)
+        result["visible"] = time.time() - t0
+        if marker:
+            wait_until("the usable UI", lambda: magenta(screen.rgb(window, 0, 0, 48, 48)) > 1000, pause=0.002)
+            result["usable"] = time.time() - t0
+        result.update({f"log.{k}": v for k, v in log_times(log, t0).items()})
+    finally:
+        stop_app(proc)
+    for timeline in page_timelines(data_dir, f"kept{run}")[:1]:
+        result.update({f"page.{step}": timeline[step] / 1000 for step in TIMELINE_STEPS})
+    return result
+
+
+def import_gradio_seconds() -> float:
+    """`import gradio` in a fresh interpreter, with bytecode (see APP_ENV)."""
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import gradio"], check=True, capture_output=True, env=APP_ENV,
+                   timeout=120)
+    return time.perf_counter() - t0
+
+
+def package_used() -> str:
+    """Where `-m desktop_app` finds the package from here (the current directory
+    comes first on sys.path, before an editable install), as the app's child sees it."""
+    out = subprocess.run([sys.executable, "-c", "import desktop_app; print(desktop_app.__file__)"],
+                         capture_output=True, text=True, env={**APP_ENV, "PYTHONPATH": str(BENCH_DIR)}, timeout=60)
+    return out.stdout.strip() or out.stderr.strip().splitlines()[-1]
 
 
 # In every page of the browser context: the login page notes its submit time,
@@ -229,11 +391,10 @@ if (location.pathname === '/login') {
 def chromium_sign_ins(data_dir: Path, runs: int) -> list[float]:
     from playwright.sync_api import sync_playwright
 
-    proc = subprocess.Popen([*COMMAND, "--headless", "--data-dir", str(data_dir)],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=APP_ENV)
-    launch = proc.stdout.readline().split()[1]  # type: ignore[union-attr]
+    proc = start_app(["--headless", "--data-dir", str(data_dir)], APP_ENV, stdout=subprocess.PIPE)
     times = []
     try:
+        launch = read_line(proc.stdout, "READY").split()[1]
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=shutil.which("chromium"),
                                         args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
@@ -251,9 +412,13 @@ def chromium_sign_ins(data_dir: Path, runs: int) -> list[float]:
                     times.append(page.evaluate("(window.usableAt - Number(sessionStorage.getItem('submitAt'))) / 1000"))
             browser.close()
     finally:
-        proc.terminate()
-        proc.wait(30)
+        stop_app(proc)
     return times
+
+
+def print_row(label: str, values: list[float]) -> None:
+    print(f"{label:34s} median {statistics.median(values):6.3f} s   "
+          f"min {min(values):.3f}  max {max(values):.3f}  (n={len(values)})")
 
 
 def main() -> None:
@@ -268,18 +433,30 @@ def main() -> None:
         WINDOW_FLAGS[:] = ["--webview", args.webview]
     sign_in = not args.command  # the marker UI is importable only by an unfrozen app
     print(" ".join(COMMAND))
+    if not args.command:
+        print(f"desktop_app from {package_used()}")
     xvfb, name = start_xvfb()
     try:
         screen = Screen(name)
         with tempfile.TemporaryDirectory() as tmp:
             data_dir = Path(tmp) / "data"
             subprocess.run([*COMMAND, "users", "add", USERNAME, "--password-stdin", "--data-dir", str(data_dir)],
-                           input=PASSWORD + "\n", text=True, check=True, capture_output=True)
+                           input=PASSWORD + "\n", text=True, check=True, capture_output=True, timeout=120)
             window_run(data_dir, screen, sign_in=sign_in, linger=3)  # warms the file and web caches; not counted
             results = [window_run(data_dir, screen, sign_in=sign_in, run=i + 1) for i in range(args.runs)]
             chromium = chromium_sign_ins(data_dir, args.runs)
+            keep_me_signed_in(data_dir, screen, marker=sign_in)
+            import_gradio_seconds()  # compiles what is not yet; not counted
+            kept, imports = [], []
+            for i in range(args.runs):  # interleaved: both see the same load on the machine
+                kept.append(kept_session_run(data_dir, screen, marker=sign_in, run=i + 1))
+                imports.append(import_gradio_seconds())
     finally:
         xvfb.terminate()
+        try:
+            xvfb.wait(10)
+        except subprocess.TimeoutExpired:
+            xvfb.kill()
     rows = [("start -> loading screen on screen", [r["visible"] for r in results]),
             ("start -> loading screen loaded", [r["loading"] for r in results]),
             ("start -> login page loaded", [r["login"] for r in results])]
@@ -288,8 +465,7 @@ def main() -> None:
         rows.append(("again, same window", [r["again"] for r in results]))
     rows.append(("sign-in -> UI usable (Chromium)", chromium))
     for label, values in rows:
-        print(f"{label:34s} median {statistics.median(values):6.3f} s   "
-              f"min {min(values):.3f}  max {max(values):.3f}  (n={len(values)})")
+        print_row(label, values)
     timed = [r for r in results if "cold.usable" in r]
     if timed:
         print(f"inside the page, from submit (medians, n={len(timed)}): " + ", ".join(TIMELINE_STEPS))
@@ -297,6 +473,24 @@ def main() -> None:
             steps = [statistics.median(r[f"{label}.{step}"] for r in timed) for step in TIMELINE_STEPS]
             print(f"  {label} ({'first sign-in' if label == 'cold' else 'again, same window'}): "
                   + "  ".join(f"{v:.3f}" for v in steps))
+    print(f"kept session (\"Keep me signed in\"), each launch beside `import gradio` (n={len(kept)}):")
+    print_row("launch -> Gradio UI visible", [r["visible"] for r in kept])
+    if sign_in:
+        print_row("launch -> UI usable", [r["usable"] for r in kept])
+    print_row("import gradio (python -c)", imports)
+    if sign_in:
+        ratio = statistics.median(r["usable"] for r in kept) / statistics.median(imports)
+        print(f"{'kept usable / import gradio':34s} {ratio:.2f}")
+    logged = [(label, [r[f"log.{key}"] for r in kept if f"log.{key}" in r]) for label, key in (
+        ("loading screen loaded", "page1"), ("Gradio build started", "build"), ("Gradio UI ready", "gradio"),
+        ("Gradio page loaded", "page2"))]
+    print("  from the app's log, launch -> (medians): " + ", ".join(
+        f"{label} {statistics.median(values):.3f}" for label, values in logged if values))
+    timed = [r for r in kept if "page.usable" in r]
+    if timed:
+        print(f"  inside the page, from the navigation to /_launch (medians, n={len(timed)}): "
+              + "  ".join(f"{step} {statistics.median(r[f'page.{step}'] for r in timed):.3f}"
+                          for step in TIMELINE_STEPS))
 
 
 if __name__ == "__main__":

@@ -29,16 +29,16 @@ Wall-clock times are compared with the time taken just before the process was
 spawned. Every wait is bounded; every app process (and its webview helpers, in
 its own process group) is stopped. Prints numbers; asserts nothing.
 
-The app is `python -m desktop_app` run from the current directory, so run this
-from the checkout to measure (it prints the package the app imports):
-
-    cd /some/other/checkout && /path/to/.venv/bin/python /path/to/bench/window_start.py
-
     .venv/bin/python bench/window_start.py [--runs 7]
     .venv/bin/python bench/window_start.py --webview qt      # Qt WebEngine instead of the default
     .venv/bin/python bench/window_start.py --command dist/desktop-app/desktop-app   # the frozen bundle
     (the frozen app cannot load the marker UI: no sign-in timing in its window,
     and of the kept-session launch only "-> Gradio UI visible")
+
+`python -m desktop_app` finds the package in the current directory first, so
+another checkout is measured from there (the script prints the package used):
+
+    cd /other/checkout && /path/to/.venv/bin/python /path/to/bench/window_start.py
 """
 
 from __future__ import annotations
@@ -478,9 +478,9 @@ def main() -> None:
     if sign_in:
         print_row("launch -> UI usable", [r["usable"] for r in kept])
     print_row("import gradio (python -c)", imports)
-    if sign_in:
-        ratio = statistics.median(r["usable"] for r in kept) / statistics.median(imports)
-        print(f"{'kept usable / import gradio':34s} {ratio:.2f}")
+    key = "usable" if sign_in else "visible"
+    ratio = statistics.median(r[key] for r in kept) / statistics.median(imports)
+    print(f"{f'kept {key} / import gradio':34s} {ratio:.2f}")
     logged = [(label, [r[f"log.{key}"] for r in kept if f"log.{key}" in r]) for label, key in (
         ("loading screen loaded", "page1"), ("Gradio build started", "build"), ("Gradio UI ready", "gradio"),
         ("Gradio page loaded", "page2"))]

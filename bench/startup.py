@@ -32,14 +32,18 @@ def rss_mib(pid: int) -> float:
     return int(re.search(r"VmRSS:\s+(\d+) kB", text).group(1)) / 1024  # type: ignore[union-attr]
 
 
-def one_run(command: list[str], data_dir: Path) -> tuple[float, float, float, float]:
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(
+def start_headless(command: list[str], data_dir: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
         [*command, "--headless", "--data-dir", str(data_dir)],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         # Compiled bytecode, as an installed app has (see bench/window_start.py).
         env={k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
     )
+
+
+def one_run(command: list[str], data_dir: Path) -> tuple[float, float, float, float]:
+    t0 = time.perf_counter()
+    proc = start_headless(command, data_dir)
     try:
         line = proc.stdout.readline()  # type: ignore[union-attr]
         ready = time.perf_counter() - t0
@@ -68,11 +72,7 @@ def kept_session_run(command: list[str], data_dir: Path, session: tuple[str, str
     """A returning person: the browser holds its session cookie; the launch URL
     sends it straight on to the UI. Returns launch -> Gradio page and config."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(
-        [*command, "--headless", "--data-dir", str(data_dir)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        env={k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
-    )
+    proc = start_headless(command, data_dir)
     try:
         launch = proc.stdout.readline().split()[1]  # type: ignore[union-attr]
         parts = urlsplit(launch)

@@ -264,17 +264,24 @@ def app_env(screen: Screen, run: int | str, *, sign_out: bool) -> dict[str, str]
             "MARKER_SIGN_OUT": "1" if sign_out else "0", "MARKER_RUN": str(run)}
 
 
+def launch_in_window(data_dir: Path, screen: Screen, run: int | str, *, sign_out: bool,
+                     marker: bool) -> tuple[Path, float, subprocess.Popen]:
+    """Start the app on `screen` with a fresh log (its timestamps are read);
+    returns the log, the launch time and the process."""
+    log = data_dir / "logs" / "desktop-app.log"
+    log.unlink(missing_ok=True)
+    env = app_env(screen, run, sign_out=sign_out)
+    extra = [*WINDOW_FLAGS, *(["--ui", "marker_ui:build"] if marker else [])]
+    t0 = time.time()
+    return log, t0, start_app(["--data-dir", str(data_dir), *extra], env)
+
+
 def window_run(data_dir: Path, screen: Screen, *, sign_in: bool, linger: float = 0.0,
                run: int = 0) -> dict[str, float]:
     """One launch; `linger`: seconds to stay open at the end (WebKit writes its
     disk cache a moment after a page loads: a person's session, not a benchmark's
     instant close, is what leaves it filled)."""
-    log = data_dir / "logs" / "desktop-app.log"
-    log.unlink(missing_ok=True)
-    env = app_env(screen, run, sign_out=True)
-    extra = [*WINDOW_FLAGS, *(["--ui", "marker_ui:build"] if sign_in else [])]
-    t0 = time.time()
-    proc = start_app(["--data-dir", str(data_dir), *extra], env)
+    log, t0, proc = launch_in_window(data_dir, screen, run, sign_out=True, marker=sign_in)
     result: dict[str, float] = {}
     try:
         window = wait_until("the window", lambda: screen.window_of(proc.pid))
@@ -332,12 +339,8 @@ def keep_me_signed_in(data_dir: Path, screen: Screen, *, marker: bool) -> None:
 
 def kept_session_run(data_dir: Path, screen: Screen, *, marker: bool, run: int) -> dict[str, float]:
     """One launch of a returning person: straight to the UI, no login page."""
-    log = data_dir / "logs" / "desktop-app.log"
-    log.unlink(missing_ok=True)
-    env = app_env(screen, f"kept{run}", sign_out=False)  # a sign-out would end the kept session
-    extra = [*WINDOW_FLAGS, *(["--ui", "marker_ui:build"] if marker else [])]
-    t0 = time.time()
-    proc = start_app(["--data-dir", str(data_dir), *extra], env)
+    # No sign-out: it would end the kept session.
+    log, t0, proc = launch_in_window(data_dir, screen, f"kept{run}", sign_out=False, marker=marker)
     result: dict[str, float] = {}
     try:
         window = wait_until("the window", lambda: screen.window_of(proc.pid))

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from desktop_app.context import username_of
 from desktop_app.errors import UserError
 from desktop_app.gradio_patches import skip_stub_regeneration
+from desktop_app.gradio_shield import file_paths, inner_path
 from desktop_app.logs import FILE_ONLY
 from desktop_app.paths import ensure_private_dir
 from desktop_app.settings import Settings
@@ -179,8 +180,6 @@ def build_mounted(settings: Settings, path: str) -> tuple[FastAPI, Any]:
 
 
 def _files_in_config(app: Any) -> list[str]:
-    from desktop_app.gradio_shield import file_paths
-
     try:
         return sorted(set(file_paths(app.get_blocks().config)))
     except Exception:  # a Gradio without this shape: no shared files, so none are served to all
@@ -248,9 +247,7 @@ class KeepHashedAssets:
 
     @staticmethod
     def _hashed(scope: Any) -> bool:
-        path, root = scope["path"], scope.get("root_path", "")
-        if root and path.startswith(root):
-            path = path[len(root):]  # the path inside the mount
+        path = inner_path(scope)
         if path.startswith("/assets/"):
             return True
         return path == "/theme.css" and scope.get("query_string", b"").startswith(b"v=")

@@ -96,32 +96,31 @@ def names_a_url(value: str) -> bool:
     return bool(_SCHEME.match(value)) or value.startswith("//")
 
 
-def file_paths(value: Any) -> Iterator[str]:
-    """The path of every Gradio FileData in a JSON value."""
+def _dicts(value: Any) -> Iterator[dict]:
+    """Every dict in a JSON value, at any depth (iteratively: no recursion limit)."""
     stack = [value]
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
-            path = item.get("path")
-            meta = item.get("meta")
-            if isinstance(path, str) and isinstance(meta, dict) and meta.get("_type") == "gradio.FileData":
-                yield path
+            yield item
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
+
+
+def file_paths(value: Any) -> Iterator[str]:
+    """The path of every Gradio FileData in a JSON value."""
+    for item in _dicts(value):
+        path, meta = item.get("path"), item.get("meta")
+        if isinstance(path, str) and isinstance(meta, dict) and meta.get("_type") == "gradio.FileData":
+            yield path
 
 
 def _input_paths(value: Any) -> Iterator[str]:
     """Stricter than file_paths, for what a client sends: any dict's "path"."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            if isinstance(item.get("path"), str):
-                yield item["path"]
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
+    for item in _dicts(value):
+        if isinstance(item.get("path"), str):
+            yield item["path"]
 
 
 class GradioShield:
@@ -160,7 +159,7 @@ class GradioShield:
             return
         username, session_id = ctx.session.username, ctx.session.id_hash
         await self._claim_shared()
-        path = _inner_path(scope)
+        path = inner_path(scope)
         method = scope.get("method", "GET")
 
         refusal = await self._check_file_route(path, username) or self._check_event(path, method, session_id)
@@ -505,7 +504,8 @@ def _headers_for_gradio(headers: list[tuple[bytes, bytes]], *, file_route: bool)
     return [(k, v) for k, v in headers if not k.startswith(b"x-forwarded-") and k != b"forwarded"]
 
 
-def _inner_path(scope: Scope) -> str:
+def inner_path(scope: Scope) -> str:
+    """The path inside the Gradio mount (Starlette keeps the full path, with root_path beside it)."""
     path, root = scope["path"], scope.get("root_path", "")
     if root and path.startswith(root):
         return path[len(root):]

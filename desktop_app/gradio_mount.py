@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from desktop_app.context import username_of
 from desktop_app.errors import UserError
-from desktop_app.gradio_patches import skip_stub_regeneration
+from desktop_app import gradio_patches
 from desktop_app.gradio_shield import file_paths, inner_path
 from desktop_app.logs import FILE_ONLY
 from desktop_app.paths import ensure_private_dir
@@ -132,7 +132,7 @@ class GradioLoader:
             # Before anything imports gradio: several of its modules (and
             # huggingface_hub's) read these variables once, at import.
             prepare_gradio_environment(self.settings)
-            skip_stub_regeneration()  # ~half of `import gradio` (see gradio_patches.py)
+            gradio_patches.install()  # Gradio's start-up work it need not do (see gradio_patches.py)
             self.host, self.app = build_mounted(self.settings, self.path)
             self.shared_files = _files_in_config(self.app)
         except UserError as exc:

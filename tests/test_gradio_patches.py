@@ -1,44 +1,140 @@
 """Gradio's start-up work the shell skips (desktop_app/gradio_patches.py): in a
-fresh interpreter, as the app's loader thread does it, and its fallback."""
+fresh interpreter, as the app's loader thread does it, each beside Gradio as it
+is; in the running app; and each patch's fallback when Gradio changes."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import types
 from pathlib import Path
 
 from desktop_app import gradio_patches
+from tests.helpers import PASSWORD, AppProcess, launched_client, run_cli, sign_in
+from tests.test_web import call_event
 
-FRESH_IMPORT = """
-import sys
+FRESH = """
+import json, sys
 sys.path.insert(0, {folder!r})
 if {patch}:
-    from desktop_app.gradio_patches import skip_stub_regeneration
-    skip_stub_regeneration()
+    from desktop_app import gradio_patches
+    gradio_patches.install()
 import gradio as gr
-import my_component  # a developer's own component class, defined at import
-print(gr.component_meta.create_or_modify_pyi.__name__)
-print(my_component.Shout(value="hi").value)
+out = {{}}
+{body}
+print(json.dumps(out))
 """
 
 
-def run_fresh(folder: Path, patch: bool) -> list[str]:
-    r = subprocess.run([sys.executable, "-c", FRESH_IMPORT.format(folder=str(folder), patch=patch)],
-                       capture_output=True, text=True, timeout=120)
+def run_fresh(body: str, *, patch: bool, folder: Path | str = ".") -> dict:
+    code = FRESH.format(folder=str(folder), patch=patch, body=body)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
     assert r.returncode == 0, r.stderr
-    return r.stdout.split()
+    return json.loads(r.stdout.splitlines()[-1])
 
 
 def test_no_stub_is_written_and_components_work_the_same(tmp_path: Path) -> None:
     (tmp_path / "my_component.py").write_text(
         "import gradio as gr\n\n\nclass Shout(gr.Textbox):\n    '''A textbox, louder.'''\n"
     )
-    assert run_fresh(tmp_path, patch=True) == ["_no_stub", "hi"]
+    body = """
+import my_component  # a developer's own component class, defined at import
+out["stub_function"] = gr.component_meta.create_or_modify_pyi.__name__
+out["value"] = my_component.Shout(value="hi").value
+"""
+    assert run_fresh(body, patch=True, folder=tmp_path) == {"stub_function": "_no_stub", "value": "hi"}
     assert not (tmp_path / "my_component.pyi").exists()
     # The reference: Gradio as it is writes a stub beside the developer's file at each import.
-    assert run_fresh(tmp_path, patch=False) == ["create_or_modify_pyi", "hi"]
+    assert run_fresh(body, patch=False, folder=tmp_path) == {"stub_function": "create_or_modify_pyi", "value": "hi"}
     assert (tmp_path / "my_component.pyi").exists()
+
+
+PANDAS = """
+out["after_import"] = "pandas" in sys.modules
+from gradio import caching
+out["plain_hash"] = caching.cache_hash([1, "a"])
+out["still_deferred"] = "pandas" in sys.modules
+import pandas as pd  # anyone else importing pandas gets the real module
+out["real"] = type(pd) is type(sys) and hasattr(pd, "DataFrame")
+out["frame_hash"] = caching.cache_hash(pd.DataFrame({"x": [1, 2]}))
+out["caching_pd_is_real"] = caching.pd is pd
+"""
+
+
+def test_pandas_waits_for_its_first_use_and_hashes_the_same() -> None:
+    patched = run_fresh(PANDAS, patch=True)
+    plain = run_fresh(PANDAS, patch=False)
+    assert plain["after_import"] is True  # the reference: Gradio imports pandas at once
+    assert patched["after_import"] is False and patched["still_deferred"] is False
+    assert patched["real"] and patched["caching_pd_is_real"]
+    assert (patched["plain_hash"], patched["frame_hash"]) == (plain["plain_hash"], plain["frame_hash"])
+
+
+APPS = """
+from gradio import routes
+built = []
+original = routes.App.create_app
+def counting(*args, **kwargs):
+    built.append(1)
+    return original(*args, **kwargs)
+routes.App.create_app = staticmethod(counting)
+with gr.Blocks() as demo:
+    gr.Textbox()
+out["during_build"] = len(built)
+from fastapi import FastAPI
+gr.mount_gradio_app(FastAPI(), demo, path="/ui")
+out["after_mount"] = len(built)
+out["root_path"] = demo.app.root_path  # someone asks for Blocks' own app: built then, as before
+out["asked"] = len(built)
+out["is_app"] = isinstance(demo.app, routes.App)
+"""
+
+
+def test_blocks_build_their_own_apps_only_when_asked() -> None:
+    patched = run_fresh(APPS, patch=True)
+    plain = run_fresh(APPS, patch=False)
+    assert plain["during_build"] == 2 and plain["after_mount"] == 3  # the reference: two built for nothing
+    assert patched["during_build"] == 0 and patched["after_mount"] == 1
+    assert patched["asked"] == 2 and patched["is_app"] and plain["is_app"]
+    assert patched["root_path"] == plain["root_path"]
+
+
+SUMMARY = """
+with gr.Blocks() as demo:
+    gr.Textbox()
+records = [{{"function": "f", "status": "success", "process_time": 0.1}}] * 3
+demo._queue.events_recorded = 3
+demo.enable_monitoring = {monitoring}
+out["summary"] = demo._queue.compute_analytics_summary(records)
+out["pandas"] = "pandas" in sys.modules
+"""
+
+
+def test_the_analytics_summary_is_computed_only_for_monitoring() -> None:
+    off = run_fresh(SUMMARY.format(monitoring=False), patch=True)
+    assert off == {"summary": {"functions": {}}, "pandas": False}
+    on = run_fresh(SUMMARY.format(monitoring=True), patch=True)
+    assert on["summary"]["functions"]["f"]["total_requests"] == 3 and on["pandas"]
+    plain = run_fresh(SUMMARY.format(monitoring=False), patch=False)  # Gradio computes it for nobody
+    assert plain["summary"] == on["summary"]
+
+
+def test_the_running_app_answers_events_without_pandas(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert run_cli("users", "add", "alice", "--password-stdin", "--data-dir", str(data),
+                   input=PASSWORD + "\n").returncode == 0
+    app = AppProcess(data)
+    try:
+        with launched_client(app.wait_ready()) as client:
+            assert sign_in(client, "alice").status_code == 303
+            assert client.get("/gradio/config").status_code == 200
+            assert call_event(client, "save_notes", ["kept"])[0].startswith("Saved")
+            assert call_event(client, "load_notes", [])[0]["value"] == "kept"
+            maps = Path(f"/proc/{app.proc.pid}/maps").read_text()
+        assert "/pandas/" not in maps  # none of pandas' compiled modules loaded (~35 MiB)
+    finally:
+        app.stop()
 
 
 def test_a_gradio_that_renamed_its_internals_is_left_as_it_is() -> None:
@@ -47,6 +143,28 @@ def test_a_gradio_that_renamed_its_internals_is_left_as_it_is() -> None:
 
     changed = types.ModuleType("gradio.component_meta")
     changed.create_or_modify_pyi = create_or_modify_pyi  # type: ignore[attr-defined]
-    assert not gradio_patches._patch(changed)
+    assert not gradio_patches._patch_component_meta(changed)
     assert changed.create_or_modify_pyi is create_or_modify_pyi  # type: ignore[attr-defined]
-    assert not gradio_patches._patch(types.ModuleType("gradio.component_meta"))  # gone altogether
+    assert not gradio_patches._patch_component_meta(types.ModuleType("gradio.component_meta"))  # gone
+
+    class Queue:
+        def compute_analytics_summary(self, records, window):  # type: ignore[no-untyped-def]
+            return "gradio's own"
+
+    queueing = types.ModuleType("gradio.queueing")
+    queueing.Queue = Queue  # type: ignore[attr-defined]
+    assert not gradio_patches._patch_queueing(queueing)
+    assert Queue().compute_analytics_summary([], 1) == "gradio's own"
+
+    class App:
+        def create_app(self, blocks):  # type: ignore[no-untyped-def]  # no longer a staticmethod
+            return "gradio's own"
+
+    blocks = types.ModuleType("gradio.blocks")
+    blocks.App = App  # type: ignore[attr-defined]
+    assert not gradio_patches._patch_blocks(blocks)
+    assert blocks.App is App  # type: ignore[attr-defined]
+
+    caching = types.ModuleType("gradio.caching")  # a caching.py that no longer imports pandas as pd
+    after = gradio_patches._defer_pandas(caching)
+    assert not after() and not isinstance(sys.modules.get("pandas"), gradio_patches.DeferredModule)

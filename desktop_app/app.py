@@ -132,7 +132,7 @@ def create_app(
         old = context_of(request)
         if old and old.token:
             sessions.delete(old.token)  # a login always gets a fresh id
-        created = accounts.start_session(result)
+        created = accounts.start_session(result, kept=remember)
         if created is None:
             return None
         token, _ = created

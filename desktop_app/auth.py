@@ -212,15 +212,17 @@ class Accounts:
         if self.files is not None:
             self.files.remove(orphans)  # after the commit: a rolled-back delete keeps them
 
-    def start_session(self, result: LoginResult) -> tuple[str, Session] | None:
+    def start_session(self, result: LoginResult, *, kept: bool = False) -> tuple[str, Session] | None:
         """A session for a sign-in that authenticate (or create_first) accepted:
         the token for the cookie and the record. None if the account changed its
         password or was deleted since: checked in the transaction that creates the
-        session, so it cannot slip between set_password or delete and their end."""
+        session, so it cannot slip between set_password or delete and their end.
+        `kept`: "Keep me signed in" was ticked (see SessionStore.any_kept)."""
         if result.status is not LoginStatus.OK or result.credential is None:
             raise ValueError("start_session() needs an accepted sign-in")
         try:
-            return self.sessions.create(result.username, credential=result.credential)
+            data = {"kept": True} if kept else None
+            return self.sessions.create(result.username, data, credential=result.credential)
         except SignInRefused:
             return None
 

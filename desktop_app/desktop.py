@@ -195,9 +195,14 @@ class _Session:
             if self._closing.is_set():
                 raise _Cancelled
             self.services = open_services(settings)
+        loader = GradioLoader(settings)
+        if self.services.sessions.any_kept():
+            # "Keep me signed in": the window will go straight to the UI, so the
+            # build starts now, before the server (measured: the UI usable ~0.2 s
+            # sooner). Without a kept session it waits for the login page below.
+            loader.start("a kept session is in the store")
         # With the default port 0, the window's port from the last run if free (see last_port).
         sock = bind_socket(settings.host, settings.port, preferred=self.window.last_port)
-        loader = GradioLoader(settings)
         token = new_launch_token() if settings.launch_token else None
         app = create_app(settings, self.services, loader, instance=self.lock,
                          on_show=self.window.bring_to_front, launch_token=token)
@@ -219,8 +224,9 @@ class _Session:
         # Once the login page is in the window, start Gradio's ~3 s import: it
         # competes for the GIL with the server serving that page (measured here:
         # the page took 0.26 s after READY with both at once). A kept session
-        # never shows the login page: its request for /gradio/ starts the build
-        # at once (DeferredApp), so this wait ends on `loader.started` then.
+        # never shows the login page: the build has started above, or (one the
+        # store did not predict) its request for /gradio/ starts it at once
+        # (DeferredApp), so this wait ends on `loader.started` then.
         deadline = time.monotonic() + 3.0
         while not (self.window.wait_next_load(loads, timeout=0.02) or loader.started):
             if time.monotonic() > deadline:

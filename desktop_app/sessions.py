@@ -82,6 +82,11 @@ class SessionStore(Protocol):
     def touch(self, token: str) -> None:
         """Mark the session as used now (resets the idle timeout)."""
 
+    def any_kept(self) -> bool:
+        """True if a live session was started with "Keep me signed in" (its data
+        has `kept`): the window's next launch will most likely go straight to
+        the UI, so the desktop starts Gradio's build at once."""
+
     def update_data(self, token: str, data: dict[str, Any]) -> None:
         """Merge `data` (JSON values) into the session's data."""
 
@@ -210,6 +215,13 @@ class SqliteSessionStore:
                 "UPDATE sessions SET last_seen = ? WHERE id_hash = ?",
                 (self._clock(), hash_token(token)),
             )
+
+    def any_kept(self) -> bool:
+        with self.db.read() as conn:
+            return conn.execute(
+                f"SELECT 1 {_FROM_LIVE} WHERE {_LIVE} AND json_extract(s.data, '$.kept') = 1 LIMIT 1",
+                self._live(),
+            ).fetchone() is not None
 
     def update_data(self, token: str, data: dict[str, Any]) -> None:
         with self.db.write() as conn:

@@ -76,6 +76,26 @@ def test_idle_and_absolute_timeouts(db: Database) -> None:
     assert store.purge_expired() == 0
 
 
+def test_a_kept_session_is_seen_only_while_it_lives(db: Database) -> None:
+    """What the desktop asks at launch to start Gradio's build at once."""
+    clock = Clock()
+    store = SqliteSessionStore(db, idle_seconds=60, max_seconds=300, clock=clock)
+    add_account(db, "alice")
+    plain, _ = store.create("alice")  # "Keep me signed in" not ticked
+    assert not store.any_kept()
+    kept, _ = store.create("alice", {"kept": True})
+    assert store.any_kept()
+    store.delete(kept)  # logged out
+    assert not store.any_kept()
+    store.create("alice", {"kept": True})
+    clock.now += 61  # idle too long: ended
+    assert not store.any_kept()
+    kept, _ = store.create("alice", {"kept": True})
+    with db.write() as conn:  # the account is gone (users delete from another process)
+        conn.execute("DELETE FROM users WHERE username = 'alice'")
+    assert not store.any_kept()
+
+
 def test_revocation(db: Database) -> None:
     store = SqliteSessionStore(db, idle_seconds=600, max_seconds=6000)
     add_account(db, "alice")

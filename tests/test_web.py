@@ -270,7 +270,8 @@ def test_a_ui_that_fails_to_build_gives_a_clear_503(live_with) -> None:  # type:
 
 
 def test_keep_me_signed_in_decides_the_cookie_lifetime(live_with_user: LiveServer) -> None:
-    for remember, persistent in (("1", True), (None, False)):
+    sessions = live_with_user.services.sessions
+    for remember, persistent in ((None, False), ("1", True)):
         with live_with_user.client() as client:
             page = client.get("/login")
             data = {"username": "alice", "password": PASSWORD, "csrf": csrf_from(page.text)}
@@ -278,6 +279,8 @@ def test_keep_me_signed_in_decides_the_cookie_lifetime(live_with_user: LiveServe
                 data["remember"] = remember
             cookie = client.post("/login", data=data).headers["set-cookie"].lower()
             assert ("max-age=" in cookie) is persistent, cookie
+            # ...and the store knows (the desktop starts Gradio's build at once then)
+            assert sessions.any_kept() is persistent
 
 
 def test_instance_route_needs_the_instance_token(live_with_user: LiveServer) -> None:

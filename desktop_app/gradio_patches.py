@@ -190,6 +190,9 @@ _PATCHES: dict[str, tuple[str, Callable[[Any], Callable[[], bool]]]] = {
 }
 
 
+_outcome: dict[str, bool] = {}  # module -> whether its patch took, once it has been imported
+
+
 class _PatchOnLoad(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
         if fullname not in _PATCHES:
@@ -220,9 +223,8 @@ class _PatchingLoader(importlib.abc.Loader):
             self.inner.exec_module(module)
         finally:
             took = after()
-        if took:
-            log.debug("Gradio: %s", what)
-        else:
+            _outcome[module.__name__] = took
+        if not took:
             log.info("%s has changed; left as it is (%s: not applied)", module.__name__, what)
 
     def __getattr__(self, name: str) -> Any:  # get_resource_reader, get_filename, ...
@@ -237,3 +239,11 @@ def install() -> None:
         log.info("imported before the Gradio patches were installed, left as they are: %s", ", ".join(late))
     if not any(isinstance(f, _PatchOnLoad) for f in sys.meta_path):
         sys.meta_path.insert(0, _PatchOnLoad())
+
+
+def summary() -> str:
+    """One line for the log, after the build: which patches took."""
+    took = [name for name in _PATCHES if _outcome.get(name)]
+    left = [name for name in _PATCHES if not _outcome.get(name)]
+    return f"Gradio patches applied: {', '.join(took) or 'none'}" + (
+        f"; not applied: {', '.join(left)}" if left else "")

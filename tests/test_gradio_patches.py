@@ -135,6 +135,10 @@ def test_the_running_app_answers_events_without_pandas(tmp_path: Path) -> None:
         assert "/pandas/" not in maps  # none of pandas' compiled modules loaded (~35 MiB)
     finally:
         app.stop()
+    ready = [line for line in (data / "logs" / "desktop-app.log").read_text().splitlines()
+             if "Gradio UI ready" in line]
+    assert ready and "not applied" not in ready[-1], ready
+    assert all(name in ready[-1] for name in gradio_patches._PATCHES), ready[-1]
 
 
 def test_a_gradio_that_renamed_its_internals_is_left_as_it_is() -> None:
@@ -168,3 +172,27 @@ def test_a_gradio_that_renamed_its_internals_is_left_as_it_is() -> None:
     caching = types.ModuleType("gradio.caching")  # a caching.py that no longer imports pandas as pd
     after = gradio_patches._defer_pandas(caching)
     assert not after() and not isinstance(sys.modules.get("pandas"), gradio_patches.DeferredModule)
+
+
+def test_the_collector_pauses_only_for_the_build() -> None:
+    import gc
+
+    from desktop_app import gradio_mount
+
+    assert gc.isenabled()
+    with gradio_mount._no_garbage_collection():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()  # turned off by someone on purpose: stays off
+    try:
+        with gradio_mount._no_garbage_collection():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    try:  # and a build that fails resumes it too
+        with gradio_mount._no_garbage_collection():
+            raise RuntimeError("the UI did not build")
+    except RuntimeError:
+        pass
+    assert gc.isenabled()

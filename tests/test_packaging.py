@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from desktop_app import gradio_patches
 from desktop_app.identity import APP_SLUG, BUNDLE_ID
 from tests.exercise import exercise
 from tests.helpers import run_cli
@@ -54,6 +55,11 @@ def test_frozen_app_end_to_end(frozen: list[str], data_dir: Path) -> None:
     r = run_cli("--version", command=frozen)
     assert r.returncode == 0 and r.stdout.startswith(f"{APP_SLUG} "), r.stderr
     exercise(frozen, data_dir)
+    # Gradio's start-up patches hold in the bundle too (PyInstaller's importer).
+    log = (data_dir / "logs" / "desktop-app.log").read_text()
+    applied = [line for line in log.splitlines() if "Gradio patches applied" in line]
+    assert applied and all(name in applied[-1] for name in gradio_patches._PATCHES), applied
+    assert "not applied" not in applied[-1], applied[-1]
     # Its errors are one line too, never a traceback.
     r = run_cli("--headless", "--port", "70000", "--data-dir", str(data_dir), command=frozen)
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "--port must be a port number" in r.stderr

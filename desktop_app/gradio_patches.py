@@ -80,7 +80,10 @@ class DeferredModule(types.ModuleType):
         self._lock = threading.Lock()
 
     def __getattr__(self, attribute: str) -> Any:
-        if attribute.startswith("__"):  # import machinery and introspection: not a use
+        if attribute.startswith("__") and attribute not in ("__version__", "__all__"):
+            # The import machinery's and introspection's probes (`__path__`
+            # above all: importing the real module in the middle of another
+            # import would run it twice) are not a use.
             raise AttributeError(attribute)
         with self._lock:
             real = importlib.import_module(self.__name__)

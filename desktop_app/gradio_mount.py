@@ -136,7 +136,8 @@ class GradioLoader:
             prepare_gradio_environment(self.settings)
             gradio_patches.install()  # Gradio's start-up work it need not do (see gradio_patches.py)
             with _no_garbage_collection():
-                self.host, self.app = build_mounted(self.settings, self.path)
+                importlib.import_module("gradio")
+            self.host, self.app = build_mounted(self.settings, self.path)
             self.shared_files = _files_in_config(self.app)
         except UserError as exc:
             self.error = exc
@@ -155,21 +156,22 @@ class GradioLoader:
             self._done.set()
 
 
-_FROZEN = threading.Event()  # set by the first build in this process (see below)
+_FROZEN = threading.Event()  # set by the first import in this process (see below)
 
 
 @contextlib.contextmanager
 def _no_garbage_collection() -> Iterator[None]:
-    """Gradio's import and build create ~120,000 long-lived objects, and the
-    cycle collector scanned them again and again while they were made: paused,
-    the kept-session launch came 0.36 s sooner here (bench/startup.py, A/B), and
-    the build left only ~2,000 objects of garbage. After the process's first
-    build they are moved out of the collector's sight for good (`gc.freeze`),
-    or its next collections would walk them all at once (a full one took
-    0.24 s) at some moment after the UI is up, in a person's first event. Later
-    builds in the same process (tests) only resume it: frozen objects that
-    become garbage are never freed. Paused for the whole process, only for the
-    build."""
+    """`import gradio` creates ~120,000 objects that live as long as the
+    process, and the cycle collector scanned them again and again while they
+    were made: paused, the kept-session launch came 0.36 s sooner here
+    (bench/startup.py, A/B), and the import left only ~2,000 objects of garbage.
+    After the process's first import they are moved out of the collector's
+    sight for good (`gc.freeze`), or its next collections would walk them all
+    at once (a full one took 0.24 s) at some moment after the UI is up, in a
+    person's first event. Only the import: the developer's UI is built with the
+    collector on, so its garbage is collected as ever. Paused for the whole
+    process, for the import only; later imports in the same process (tests)
+    only resume it."""
     if not gc.isenabled():  # someone turned it off on purpose: leave it to them
         yield
         return

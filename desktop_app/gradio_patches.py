@@ -87,6 +87,8 @@ class DeferredModule(types.ModuleType):
             raise AttributeError(attribute)
         with self._lock:
             real = importlib.import_module(self.__name__)
+            if real is self:  # another thread, while caching.py runs its imports
+                raise ImportError(f"{self.__name__} is being imported; try again")
             if getattr(self._owner, self._binding, None) is self:
                 setattr(self._owner, self._binding, real)
         return getattr(real, attribute)
@@ -139,13 +141,26 @@ class _DeferredApp:
         create_app, blocks, kwargs, lock = self.__dict__["_build"]
         with lock:
             if "_app" not in self.__dict__:
-                self.__dict__["_app"] = create_app(blocks, **kwargs)
+                # Built now, after mount_gradio_app, it would rebind what the
+                # mounted app set on the Blocks (its `state_holder`, which holds
+                # every session's state, and its `config`): in Gradio as it is
+                # this app was built first and the mount's values won. So they
+                # are put back.
+                before = dict(blocks.__dict__)
+                app = create_app(blocks, **kwargs)
+                for name, value in before.items():
+                    if name != "app" and blocks.__dict__.get(name) is not value:
+                        setattr(blocks, name, value)
+                self.__dict__["_app"] = app
                 if blocks.__dict__.get("app") is self:
-                    blocks.app = self.__dict__["_app"]
+                    blocks.app = app
         return self.__dict__["_app"]
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real(), name)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:  # an ASGI app is called
+        return self._real()(*args, **kwargs)
 
     def __setattr__(self, name: str, value: Any) -> None:
         setattr(self._real(), name, value)

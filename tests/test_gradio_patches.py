@@ -85,9 +85,11 @@ out["during_build"] = len(built)
 from fastapi import FastAPI
 gr.mount_gradio_app(FastAPI(), demo, path="/ui")
 out["after_mount"] = len(built)
+holder, config = demo.state_holder, demo.config  # the mounted app's: every session's state
 out["root_path"] = demo.app.root_path  # someone asks for Blocks' own app: built then, as before
 out["asked"] = len(built)
-out["is_app"] = isinstance(demo.app, routes.App)
+out["is_app"] = isinstance(demo.app, routes.App) and callable(demo.app)
+out["kept_the_mounts_state"] = demo.state_holder is holder and demo.config is config
 """
 
 
@@ -97,6 +99,8 @@ def test_blocks_build_their_own_apps_only_when_asked() -> None:
     assert plain["during_build"] == 2 and plain["after_mount"] == 3  # the reference: two built for nothing
     assert patched["during_build"] == 0 and patched["after_mount"] == 1
     assert patched["asked"] == 2 and patched["is_app"] and plain["is_app"]
+    # Built late, it must not rebind the Blocks' session state to a holder nobody serves
+    assert patched["kept_the_mounts_state"] and plain["kept_the_mounts_state"]
     assert patched["root_path"] == plain["root_path"]
 
 

@@ -182,6 +182,13 @@ class _AppFactory:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._app_class, name)
 
+    # blocks.py's annotations name `App` (`App | None`): typing.get_type_hints still works
+    def __or__(self, other: Any) -> Any:
+        return self._app_class | other
+
+    def __ror__(self, other: Any) -> Any:
+        return other | self._app_class
+
 
 def _patch_blocks(module: Any) -> bool:
     app_class = getattr(module, "App", None)

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from desktop_app import gradio_patches
 from desktop_app.app import create_app
 from desktop_app.gradio_mount import GradioLoader
 from desktop_app.server import ServerThread, bind_socket
@@ -170,3 +171,11 @@ def assert_one_line_error(result, *fragments: str) -> None:  # type: ignore[no-u
     assert len(err.splitlines()) == 1, err
     for fragment in fragments:
         assert fragment in err, err
+
+
+def assert_gradio_patches_applied(data_dir: Path) -> None:
+    """The app's log says every Gradio start-up patch took (gradio_patches.py)."""
+    log = (data_dir / "logs" / "desktop-app.log").read_text()
+    ready = [line for line in log.splitlines() if "Gradio patches applied" in line]
+    assert ready and "not applied" not in ready[-1], ready
+    assert all(name in ready[-1] for name in gradio_patches._PATCHES), ready[-1]

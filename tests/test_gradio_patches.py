@@ -11,7 +11,7 @@ import types
 from pathlib import Path
 
 from desktop_app import gradio_patches
-from tests.helpers import PASSWORD, AppProcess, launched_client, run_cli, sign_in
+from tests.helpers import PASSWORD, AppProcess, assert_gradio_patches_applied, launched_client, run_cli, sign_in
 from tests.test_web import call_event
 
 FRESH = """
@@ -139,10 +139,7 @@ def test_the_running_app_answers_events_without_pandas(tmp_path: Path) -> None:
         assert "/pandas/" not in maps  # none of pandas' compiled modules loaded (~35 MiB)
     finally:
         app.stop()
-    ready = [line for line in (data / "logs" / "desktop-app.log").read_text().splitlines()
-             if "Gradio UI ready" in line]
-    assert ready and "not applied" not in ready[-1], ready
-    assert all(name in ready[-1] for name in gradio_patches._PATCHES), ready[-1]
+    assert_gradio_patches_applied(data)
 
 
 def test_a_gradio_that_renamed_its_internals_is_left_as_it_is() -> None:

@@ -18,10 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app import gradio_patches
 from desktop_app.identity import APP_SLUG, BUNDLE_ID
 from tests.exercise import exercise
-from tests.helpers import run_cli
+from tests.helpers import assert_gradio_patches_applied, run_cli
 from tests.windowed import launched
 from tests.xdisplay import VirtualDisplay, app_ui_shown
 
@@ -55,11 +54,7 @@ def test_frozen_app_end_to_end(frozen: list[str], data_dir: Path) -> None:
     r = run_cli("--version", command=frozen)
     assert r.returncode == 0 and r.stdout.startswith(f"{APP_SLUG} "), r.stderr
     exercise(frozen, data_dir)
-    # Gradio's start-up patches hold in the bundle too (PyInstaller's importer).
-    log = (data_dir / "logs" / "desktop-app.log").read_text()
-    applied = [line for line in log.splitlines() if "Gradio patches applied" in line]
-    assert applied and all(name in applied[-1] for name in gradio_patches._PATCHES), applied
-    assert "not applied" not in applied[-1], applied[-1]
+    assert_gradio_patches_applied(data_dir)  # in the bundle too (PyInstaller's importer)
     # Its errors are one line too, never a traceback.
     r = run_cli("--headless", "--port", "70000", "--data-dir", str(data_dir), command=frozen)
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "--port must be a port number" in r.stderr

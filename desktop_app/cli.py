@@ -197,8 +197,8 @@ def _password_from_terminal() -> str:
 
 
 def run_users(settings: Settings, args: argparse.Namespace) -> int:
-    from desktop_app.auth import validate_password, validate_username
-    from desktop_app.services import open_services
+    from desktop_app.store.accounts import validate_password, validate_username
+    from desktop_app.store import open_store
 
     action = args.users_command
     if action != "list":
@@ -209,7 +209,7 @@ def run_users(settings: Settings, args: argparse.Namespace) -> int:
         # created): input that is refused leaves no trace.
         validate_username(args.name)
         password = validate_password(_read_new_password(args.password_stdin))
-    services = open_services(settings)
+    services = open_store(settings)
     try:
         accounts = services.accounts
         if action == "list":
@@ -236,7 +236,7 @@ def run_users(settings: Settings, args: argparse.Namespace) -> int:
 def run_store(settings: Settings) -> int:
     """`store set-aside`: the person's explicit "start fresh" after a damaged store.
     Only a store that really cannot be read is moved, and only while no app runs on it."""
-    from desktop_app.db import Database, set_aside
+    from desktop_app.store.db import Database, set_aside
     from desktop_app.instance import InstanceLock
     from desktop_app.paths import ensure_private_dir
 
@@ -266,11 +266,11 @@ def run_app(settings: Settings) -> int:
     t0 = time.perf_counter()
     setup_logging(settings)
     if not settings.headless:
-        from desktop_app import window
+        from desktop_app.desktop import window
 
         reason = window.unavailable_reason(settings.webview)
         if reason is None:
-            from desktop_app.desktop import exit_now, run_desktop
+            from desktop_app.desktop.boot import exit_now, run_desktop
 
             exit_now(run_desktop(settings, t0))
         print(f"{APP_SLUG}: {reason}; serving without a window instead.", file=sys.stderr)
@@ -278,14 +278,14 @@ def run_app(settings: Settings) -> int:
 
 
 def serve_headless(settings: Settings, t0: float) -> int:
-    from desktop_app.app import create_app
-    from desktop_app.desktop import _hand_over
-    from desktop_app.gradio_mount import GradioLoader
+    from desktop_app.web.app import create_app
+    from desktop_app.desktop.boot import _hand_over
+    from desktop_app.web.gradio_mount import GradioLoader
     from desktop_app.instance import InstanceLock
-    from desktop_app.launch import launch_url, new_launch_token
+    from desktop_app.web.launch import launch_url, new_launch_token
     from desktop_app.paths import ensure_private_dir
-    from desktop_app.server import ServerThread, bind_socket
-    from desktop_app.services import open_services
+    from desktop_app.web.server import ServerThread, bind_socket
+    from desktop_app.store import open_store
     from desktop_app.signals import SignalWatcher
 
     stop = threading.Event()
@@ -295,7 +295,7 @@ def serve_headless(settings: Settings, t0: float) -> int:
     if not lock.acquire():
         return _hand_over(settings)
     try:
-        services = open_services(settings)
+        services = open_store(settings)
         try:
             sock = bind_socket(settings.host, settings.port)  # fail fast, before any thread starts
             loader = GradioLoader(settings).start()  # Gradio imports while the login page is served

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from desktop_app.errors import UserError
-from desktop_app.sessions import Session, SessionStore
+from desktop_app.store.sessions import Session, SessionStore
 
 if TYPE_CHECKING:
-    from desktop_app.auth import Accounts
+    from desktop_app.store.accounts import Accounts
 
 STATE_KEY = "desktop_app"
 
@@ -115,7 +115,7 @@ class Account:
         """Check the current password, set the new one, end every other session
         (one transaction, which keeps this one only if it still exists). Returns
         how many sessions ended. Raises UserError with a message for the page."""
-        from desktop_app.auth import LoginStatus
+        from desktop_app.store.accounts import LoginStatus
 
         accounts = self._ctx.accounts
         result = accounts.authenticate(self.username, current)  # type: ignore[union-attr]

@@ -21,7 +21,7 @@ WINDOWS_APP_ID = "7C1D5E0A-3B8F-4D62-9A57-2E4F6B1C8D93"
 MAINTAINER = "Desktop App developers <maintainers@desktopapp.invalid>"
 # Inside the package: the window icon, the favicon, and the source that the spec
 # and the installers convert to .ico / .icns / hicolor PNGs.
-ICON = "static/icon.png"
+ICON = "web/static/icon.png"
 # The Gradio UI that ships (`--ui` overrides it at run time). The spec bundles
 # this module's whole package, so a developer's UI needs no hidden imports.
 UI_FACTORY = "desktop_app.ui.demo:build"

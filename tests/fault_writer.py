@@ -14,8 +14,8 @@ import random
 import sys
 from pathlib import Path
 
-from desktop_app.db import Database
-from desktop_app.sessions import SqliteSessionStore
+from desktop_app.store.db import Database
+from desktop_app.store.sessions import SqliteSessionStore
 
 
 def record(rng: random.Random, n: int) -> dict:

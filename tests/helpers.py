@@ -17,11 +17,11 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from desktop_app import gradio_patches
-from desktop_app.app import create_app
-from desktop_app.gradio_mount import GradioLoader
-from desktop_app.server import ServerThread, bind_socket
-from desktop_app.services import Services, open_services
+from desktop_app.web import gradio_patches
+from desktop_app.web.app import create_app
+from desktop_app.web.gradio_mount import GradioLoader
+from desktop_app.web.server import ServerThread, bind_socket
+from desktop_app.store import Store, open_store
 from desktop_app.settings import Settings
 
 PASSWORD = "correct horse battery"
@@ -51,7 +51,7 @@ class LiveServer:
 
     def __init__(self, settings: Settings, *, with_ui: bool = True, launch_token: str | None = None) -> None:
         self.settings = settings
-        self.services: Services = open_services(settings)
+        self.services: Store = open_store(settings)
         self.loader = GradioLoader(settings).start() if with_ui else None
         self.app = create_app(settings, self.services, self.loader, launch_token=launch_token)
         self.server = ServerThread(self.app, bind_socket(settings.host, settings.port))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.db import Database
+from desktop_app.store.db import Database
 
 WRITER = Path(__file__).with_name("fault_writer.py")
 KILLS = int(os.environ.get("DESKTOP_APP_TEST_KILLS", "200"))
@@ -78,7 +78,7 @@ def _timed_writer(path: str, name: str, seconds: float, done) -> None:  # type: 
     transactions a second: far busier than the `users` CLI), and report how many.
     With no pause at all, SQLite's busy handler can starve the app's writer for
     seconds (measured here: 1-2 saves in 6 s got through)."""
-    from desktop_app.sessions import SqliteSessionStore
+    from desktop_app.store.sessions import SqliteSessionStore
 
     database = Database(Path(path))
     store = SqliteSessionStore(database, idle_seconds=600, max_seconds=6000)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from desktop_app.db import SCHEMA_VERSION, Database
-from desktop_app.files import SHARED, FileOwners
+from desktop_app.store.db import SCHEMA_VERSION, Database
+from desktop_app.store.files import SHARED, FileOwners
 
 
 def owners_in(tmp_path: Path) -> tuple[FileOwners, Path]:

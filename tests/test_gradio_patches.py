@@ -10,7 +10,7 @@ import sys
 import types
 from pathlib import Path
 
-from desktop_app import gradio_patches
+from desktop_app.web import gradio_patches
 from tests.helpers import PASSWORD, AppProcess, assert_gradio_patches_applied, launched_client, run_cli, sign_in
 from tests.test_web import call_event
 
@@ -18,7 +18,7 @@ FRESH = """
 import json, sys
 sys.path.insert(0, {folder!r})
 if {patch}:
-    from desktop_app import gradio_patches
+    from desktop_app.web import gradio_patches
     gradio_patches.install()
 import gradio as gr
 out = {{}}
@@ -178,7 +178,7 @@ def test_a_gradio_that_renamed_its_internals_is_left_as_it_is() -> None:
 def test_the_collector_pauses_only_for_the_build() -> None:
     import gc
 
-    from desktop_app import gradio_mount
+    from desktop_app.web import gradio_mount
 
     assert gc.isenabled()
     with gradio_mount._no_garbage_collection():

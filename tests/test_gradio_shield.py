@@ -16,9 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from desktop_app.app import CSRF_COOKIE
-from desktop_app.gate import SESSION_COOKIE
-from desktop_app.launch import LAUNCH_COOKIE
+from desktop_app.web.app import CSRF_COOKIE
+from desktop_app.web.gate import SESSION_COOKIE
+from desktop_app.web.launch import LAUNCH_COOKIE
 from tests.helpers import PASSWORD, LiveServer, launched_client, sign_in
 from tests.test_web import call_event, event_outcome
 
@@ -496,9 +496,9 @@ def test_a_path_through_a_symlink_and_dot_dot_is_checked_as_gradio_opens_it(
 
 def test_bodies_that_stop_coming_and_streams_past_a_cap_are_refused(
         live_with_user: LiveServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    import desktop_app.limits
+    import desktop_app.web.limits
 
-    monkeypatch.setattr(desktop_app.limits, "BODY_IDLE_SECONDS", 1.0)  # the default is 10 s
+    monkeypatch.setattr(desktop_app.web.limits, "BODY_IDLE_SECONDS", 1.0)  # the default is 10 s
     with socket.create_connection(("127.0.0.1", live_with_user.port), timeout=10) as stalled:
         stalled.sendall(f"POST /login HTTP/1.1\r\nHost: 127.0.0.1:{live_with_user.port}\r\n"
                         f"Origin: {live_with_user.url}\r\nContent-Type: application/x-www-form-urlencoded\r\n"

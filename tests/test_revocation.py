@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 
-from desktop_app.auth import Accounts, LoginStatus
+from desktop_app.store.accounts import Accounts, LoginStatus
 from desktop_app.context import STATE_KEY, Account, RequestContext, user_data
-from desktop_app.db import Database
+from desktop_app.store.db import Database
 from desktop_app.errors import UserError
-from desktop_app.gate import SESSION_COOKIE
-from desktop_app.sessions import Session
+from desktop_app.web.gate import SESSION_COOKIE
+from desktop_app.store.sessions import Session
 
 from tests.helpers import PASSWORD, LiveServer, run_cli, sign_in
 from tests.test_auth import FAST, make_accounts

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 from starlette.routing import Mount, WebSocketRoute
 
-from desktop_app.deferred import DeferredApp
-from desktop_app.gradio_shield import GradioShield
+from desktop_app.web.deferred import DeferredApp
+from desktop_app.web.gradio_shield import GradioShield
 from tests.helpers import LiveServer, sign_in
 
 # path -> methods that must answer without a session. Nothing else may.

@@ -23,11 +23,11 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
-from desktop_app.app import CSRF_COOKIE, create_app
+from desktop_app.web.app import CSRF_COOKIE, create_app
 from desktop_app.errors import UserError
-from desktop_app.http_protocol import HEADER_TIMEOUT_SECONDS, MAX_PENDING_HEADS
-from desktop_app.server import OPEN_FILES_CAP, ServerThread, bind_socket
-from desktop_app.services import open_services
+from desktop_app.web.http_protocol import HEADER_TIMEOUT_SECONDS, MAX_PENDING_HEADS
+from desktop_app.web.server import OPEN_FILES_CAP, ServerThread, bind_socket
+from desktop_app.store import open_store
 from tests.helpers import APP_COMMAND, PASSWORD, LiveServer, csrf_from, make_settings
 
 
@@ -108,7 +108,7 @@ def serving(app, *, header_timeout: float, **options: int) -> Iterator[ServerThr
 def shell_app(data_dir: Path) -> Iterator[Starlette]:
     """The real app without its UI, with the account alice, for a ServerThread of the test's making."""
     settings = make_settings(data_dir)
-    services = open_services(settings)
+    services = open_store(settings)
     services.accounts.create("alice", PASSWORD)
     yield create_app(settings, services, None)
     services.close()

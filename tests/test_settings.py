@@ -50,8 +50,8 @@ def test_bad_values_name_the_setting(flags: dict, env: dict, fragment: str) -> N
 def test_login_path_does_not_import_gradio_or_fastapi() -> None:
     # The login page must be servable before Gradio (~3 s to import) is loaded,
     # and FastAPI/pydantic (~0.15 s) are Gradio's needs, not the login page's.
-    code = ("import sys, desktop_app.cli, desktop_app.app, desktop_app.server, desktop_app.services, "
-            "desktop_app.desktop, desktop_app.window, desktop_app.gradio_mount, desktop_app.launch; "
+    code = ("import sys, desktop_app.cli, desktop_app.web.app, desktop_app.web.server, desktop_app.store, "
+            "desktop_app.desktop.boot, desktop_app.desktop.window, desktop_app.web.gradio_mount, desktop_app.web.launch; "
             "print(sorted(m for m in ('gradio', 'fastapi', 'pydantic') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -11,8 +11,8 @@ import re
 
 import httpx
 
-from desktop_app.app import CSRF_COOKIE
-from desktop_app.gate import SESSION_COOKIE
+from desktop_app.web.app import CSRF_COOKIE
+from desktop_app.web.gate import SESSION_COOKIE
 from tests.helpers import PASSWORD, LiveServer, csrf_from, sign_in
 
 
@@ -290,7 +290,7 @@ def test_instance_route_needs_the_instance_token(live_with_user: LiveServer) -> 
 
 
 def test_launch_token_keeps_strangers_from_every_page(live_with) -> None:  # type: ignore[no-untyped-def]
-    from desktop_app.launch import LAUNCH_COOKIE
+    from desktop_app.web.launch import LAUNCH_COOKIE
     from tests.helpers import launched_client
 
     token = "t" * 43

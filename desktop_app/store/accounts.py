@@ -34,10 +34,10 @@ from dataclasses import dataclass, field
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from desktop_app.db import Database
+from desktop_app.store.db import Database
 from desktop_app.errors import UserError
-from desktop_app.files import FileOwners
-from desktop_app.sessions import (
+from desktop_app.store.files import FileOwners
+from desktop_app.store.sessions import (
     Session,
     SessionEnded,
     SessionStore,

@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING
 from desktop_app.context import STATE_KEY, RequestContext
 from desktop_app.errors import StoreError
 from desktop_app.identity import APP_SLUG
-from desktop_app.sessions import TOUCH_INTERVAL_SECONDS, SessionStore
+from desktop_app.store.sessions import TOUCH_INTERVAL_SECONDS, SessionStore
 
 if TYPE_CHECKING:
-    from desktop_app.auth import Accounts
+    from desktop_app.store.accounts import Accounts
 
 log = logging.getLogger(__name__)
 SESSION_COOKIE = f"{APP_SLUG}-session"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
-from desktop_app.auth import MIN_PASSWORD_BYTES
+from desktop_app.store.accounts import MIN_PASSWORD_BYTES
 from desktop_app.identity import APP_NAME
 
 # Our own pages need nothing but themselves: no scripts at all, forms post home.

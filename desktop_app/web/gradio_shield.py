@@ -45,7 +45,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from desktop_app.context import context_of
-from desktop_app.files import SHARED, FileOwners, normalize, spellings
+from desktop_app.store.files import SHARED, FileOwners, normalize, spellings
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from desktop_app.db import Database
+from desktop_app.store.db import Database
 from desktop_app.errors import UserError
 
 # last_seen is rewritten at most this often: Gradio makes many requests per

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs
 from starlette.responses import HTMLResponse, RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from desktop_app.gate import cookie_value
+from desktop_app.web.gate import cookie_value
 from desktop_app.identity import APP_NAME, APP_SLUG
 from desktop_app.instance import SHOW_PATH
 

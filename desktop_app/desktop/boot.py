@@ -28,7 +28,7 @@ START_TIMEOUT_SECONDS = 120
 
 
 def run_desktop(settings: Settings, t0: float) -> int:
-    from desktop_app.window import DesktopWindow
+    from desktop_app.desktop.window import DesktopWindow
 
     lock = InstanceLock(settings.data_dir)
     try:
@@ -58,7 +58,7 @@ def run_desktop(settings: Settings, t0: float) -> int:
 
 def _show_only_error(settings: Settings, message: str) -> int:
     """A window with the error screen and nothing else; exit 1 when it closes."""
-    from desktop_app.window import DesktopWindow
+    from desktop_app.desktop.window import DesktopWindow
 
     log.error("cannot start: %s", message)
     print(f"{APP_SLUG}: error: {message}", file=sys.stderr)
@@ -163,7 +163,7 @@ class _Session:
         return False
 
     def _set_aside(self, path) -> bool:  # type: ignore[no-untyped-def]
-        from desktop_app.db import set_aside
+        from desktop_app.store.db import set_aside
 
         with self._guard:  # not while shutdown() runs
             if self._closing.is_set():
@@ -184,14 +184,14 @@ class _Session:
         return True
 
     def _start(self) -> None:
-        from desktop_app.gradio_mount import GradioLoader
-        from desktop_app.services import open_services
+        from desktop_app.web.gradio_mount import GradioLoader
+        from desktop_app.store import open_store
 
         settings = self.settings
         with self._guard:
             if self._closing.is_set():
                 raise _Cancelled
-            self.services = open_services(settings)
+            self.services = open_store(settings)
         loader = GradioLoader(settings)
         if self.services.sessions.any_kept():
             # "Keep me signed in": the window will go straight to the UI, so the
@@ -200,9 +200,9 @@ class _Session:
             # the login page below.
             loader.start("a kept session is in the store")
 
-        from desktop_app.app import create_app
-        from desktop_app.launch import launch_url, new_launch_token
-        from desktop_app.server import ServerThread, bind_socket
+        from desktop_app.web.app import create_app
+        from desktop_app.web.launch import launch_url, new_launch_token
+        from desktop_app.web.server import ServerThread, bind_socket
 
         # With the default port 0, the window's port from the last run if free (see last_port).
         sock = bind_socket(settings.host, settings.port, preferred=self.window.last_port)

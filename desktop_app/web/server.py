@@ -18,7 +18,7 @@ import threading
 import uvicorn
 
 from desktop_app.errors import UserError
-from desktop_app.http_protocol import HEADER_TIMEOUT_SECONDS, MAX_PENDING_HEADS, h11_protocol
+from desktop_app.web.http_protocol import HEADER_TIMEOUT_SECONDS, MAX_PENDING_HEADS, h11_protocol
 from desktop_app.logs import FILE_ONLY
 
 log = logging.getLogger(__name__)

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from desktop_app.context import username_of
 from desktop_app.errors import UserError
-from desktop_app import gradio_patches
-from desktop_app.gradio_shield import file_paths, inner_path
+from desktop_app.web import gradio_patches
+from desktop_app.web.gradio_shield import file_paths, inner_path
 from desktop_app.logs import FILE_ONLY
 from desktop_app.paths import ensure_private_dir
 from desktop_app.settings import Settings

@@ -32,19 +32,19 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from desktop_app import pages
-from desktop_app.auth import LoginResult, LoginStatus
+from desktop_app.web import pages
+from desktop_app.store.accounts import LoginResult, LoginStatus
 from desktop_app.context import context_of
-from desktop_app.deferred import DeferredApp, Loader
+from desktop_app.web.deferred import DeferredApp, Loader
 from desktop_app.errors import StoreError, UserError
-from desktop_app.gate import SESSION_COOKIE, SessionGate, cookie_value
-from desktop_app.gradio_shield import GradioShield
-from desktop_app.guard import GuardMiddleware
+from desktop_app.web.gate import SESSION_COOKIE, SessionGate, cookie_value
+from desktop_app.web.gradio_shield import GradioShield
+from desktop_app.web.guard import GuardMiddleware
 from desktop_app.identity import APP_SLUG
 from desktop_app.instance import SHOW_PATH, TOKEN_HEADER, InstanceLock
-from desktop_app.launch import LaunchGate
-from desktop_app.limits import BodyLimit
-from desktop_app.services import Services
+from desktop_app.web.launch import LaunchGate
+from desktop_app.web.limits import BodyLimit
+from desktop_app.store import Store
 from desktop_app.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def safe_next(value: str | None) -> str:
 
 def create_app(
     settings: Settings,
-    services: Services,
+    services: Store,
     ui: Loader | None = None,
     *,
     instance: InstanceLock | None = None,

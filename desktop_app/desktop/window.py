@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from desktop_app import screens
+from desktop_app.desktop import screens
 from desktop_app.identity import APP_NAME, ICON
 from desktop_app.logs import FILE_ONLY
 from desktop_app.paths import WEBVIEW_STORAGE, WINDOW_GEOMETRY
@@ -286,7 +286,7 @@ class DesktopWindow:
             storage_path=str(storage) if storage else None,
             debug=self.settings.debug,
             # The taskbar / dock icon (GTK and Qt; Windows and macOS take the executable's).
-            icon=str(Path(__file__).parent / ICON),
+            icon=str(Path(__file__).parents[1] / ICON),  # ICON is relative to the package
         )
         if gui == "qt":
             try:

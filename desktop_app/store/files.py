@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from desktop_app.db import Database
+from desktop_app.store.db import Database
 
 SHARED = ""  # the owner of files that are part of the UI itself, for every account
 

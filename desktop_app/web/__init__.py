@@ -1,0 +1,3 @@
+"""The web layer: the Starlette app, its middleware and pages, the server
+thread, and Gradio's mount (the only part that imports gradio, and only in
+the loader thread)."""

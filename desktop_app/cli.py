@@ -10,54 +10,35 @@ import getpass
 import logging
 import shlex
 import sys
-import threading
 import time
 import warnings
 from collections.abc import Sequence
 
 from desktop_app.errors import DamagedStoreError, UserError
 from desktop_app.identity import APP_NAME, APP_SLUG, VERSION
-from desktop_app.settings import Settings
+from desktop_app.settings import OPTIONS, Settings
 
 log = logging.getLogger("desktop_app")
-START_TIMEOUT_SECONDS = 120
 
 
-def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
-    # Options that both the app and `users` accept. Under a subcommand they use
-    # SUPPRESS so that a value given before the subcommand is not reset.
-    default = argparse.SUPPRESS if suppress else None
-    parser.add_argument("--data-dir", metavar="PATH", default=default,
-                        help="where accounts, sessions and data live (env DESKTOP_APP_DATA_DIR)")
-    parser.add_argument("--cache-dir", metavar="PATH", default=default,
-                        help="Gradio's temporary files (env DESKTOP_APP_CACHE_DIR)")
-    parser.add_argument("--log-dir", metavar="PATH", default=default,
-                        help="rotating log file (env DESKTOP_APP_LOG_DIR)")
-    parser.add_argument("--debug", action="store_true", default=default,
-                        help="log more, also to stderr (env DESKTOP_APP_DEBUG=1)")
+def _add_options(parser: argparse.ArgumentParser, *, subcommand: bool) -> None:
+    # Made from the one settings table. Under a subcommand the options use
+    # SUPPRESS, so that a value given before the subcommand is not reset.
+    for option in OPTIONS:
+        if subcommand and not option.everywhere:
+            continue
+        default = argparse.SUPPRESS if subcommand else None
+        helptext = f"{option.help} (default: {option.default}; env {option.env})"
+        if option.metavar is None:
+            parser.add_argument(option.flag, action="store_true", default=default, help=helptext)
+        else:
+            parser.add_argument(option.flag, metavar=option.metavar, default=default, help=helptext)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=APP_SLUG, description=f"{APP_NAME}: a Gradio app on this computer.")
     parser.add_argument("--version", action="version", version=f"{APP_SLUG} {VERSION}")
-    _common(parser, suppress=False)
-    parser.add_argument("--headless", action="store_true", default=None,
-                        help="serve only, no window; prints 'READY <url>' (env DESKTOP_APP_HEADLESS=1)")
-    parser.add_argument("--port", metavar="N", help="port on 127.0.0.1; 0 = any free port (default; env DESKTOP_APP_PORT)")
-    parser.add_argument("--ui", metavar="MODULE:FUNCTION",
-                        help="function returning your gr.Blocks (default: the bundled demo; env DESKTOP_APP_UI)")
-    parser.add_argument("--session-idle", metavar="DURATION",
-                        help="end a session unused this long, e.g. 30m, 24h (default 24h; env DESKTOP_APP_SESSION_IDLE)")
-    parser.add_argument("--session-max", metavar="DURATION",
-                        help="end any session this long after login (default 14d; env DESKTOP_APP_SESSION_MAX)")
-    parser.add_argument("--launch-token", metavar="on|off",
-                        help="require this launch's secret URL before any page (default on; "
-                             "env DESKTOP_APP_LAUNCH_TOKEN)")
-    parser.add_argument("--webview", metavar="auto|gtk|qt",
-                        help="the window's web engine on Linux (default auto: WebKitGTK, else Qt; "
-                             "env DESKTOP_APP_WEBVIEW)")
-    parser.add_argument("--max-upload", metavar="SIZE",
-                        help="largest file upload, e.g. 100mb (default 100mb; env DESKTOP_APP_MAX_UPLOAD)")
+    _add_options(parser, subcommand=False)
 
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     users = sub.add_parser("users", help="manage the accounts on this computer")
@@ -66,29 +47,22 @@ def build_parser() -> argparse.ArgumentParser:
         p = users_sub.add_parser(name, help=helptext)
         p.add_argument("name")
         p.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
-        _common(p, suppress=True)
+        _add_options(p, subcommand=True)
     p = users_sub.add_parser("delete", help="delete an account, its sessions and its data")
     p.add_argument("name")
-    _common(p, suppress=True)
+    _add_options(p, subcommand=True)
     p = users_sub.add_parser("list", help="list accounts")
-    _common(p, suppress=True)
+    _add_options(p, subcommand=True)
 
     store = sub.add_parser("store", help="the data store file")
     store_sub = store.add_subparsers(dest="store_command", metavar="ACTION", required=True)
     p = store_sub.add_parser("set-aside", help="move a damaged store aside (renamed, not deleted) and start fresh")
-    _common(p, suppress=True)
+    _add_options(p, subcommand=True)
     return parser
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    keys = ("data_dir", "cache_dir", "log_dir", "debug", "headless", "port", "ui",
-            "session_idle", "session_max", "max_upload", "launch_token", "webview")
-    for key in ("data_dir", "cache_dir", "log_dir"):
-        # `--data-dir "$UNSET"` would otherwise mean the current directory, wherever that is.
-        if getattr(args, key, None) == "":
-            flag = "--" + key.replace("_", "-")
-            raise UserError(f"{flag} is empty; give it a directory, or leave it out for the default.", exit_code=2)
-    return Settings.build({k: getattr(args, k, None) for k in keys})
+    return Settings.build({option.name: getattr(args, option.name, None) for option in OPTIONS})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -266,9 +240,9 @@ def run_app(settings: Settings) -> int:
     t0 = time.perf_counter()
     setup_logging(settings)
     if not settings.headless:
-        from desktop_app.desktop import window
+        from desktop_app.desktop.backends import unavailable_reason
 
-        reason = window.unavailable_reason(settings.webview)
+        reason = unavailable_reason(settings.webview)
         if reason is None:
             from desktop_app.desktop.boot import exit_now, run_desktop
 
@@ -278,52 +252,23 @@ def run_app(settings: Settings) -> int:
 
 
 def serve_headless(settings: Settings, t0: float) -> int:
-    from desktop_app.web.app import create_app
-    from desktop_app.desktop.boot import _hand_over
-    from desktop_app.web.gradio_mount import GradioLoader
-    from desktop_app.instance import InstanceLock
-    from desktop_app.web.launch import launch_url, new_launch_token
-    from desktop_app.paths import ensure_private_dir
-    from desktop_app.web.server import ServerThread, bind_socket
-    from desktop_app.store import open_store
+    """The runtime's sequence from the main thread, until SIGINT/SIGTERM."""
+    from desktop_app.runtime import Cancelled, Runtime
     from desktop_app.signals import SignalWatcher
 
-    stop = threading.Event()
-    watcher = SignalWatcher(lambda signum: stop.set()).install()
-    ensure_private_dir(settings.data_dir, what="data directory", flag="--data-dir")
-    lock = InstanceLock(settings.data_dir)  # one server per store, with or without a window
-    if not lock.acquire():
-        return _hand_over(settings)
+    runtime = Runtime(settings, t0=t0)
+    watcher = SignalWatcher(lambda signum: runtime.should_exit.set()).install()
+    if not runtime.open():  # one server per store, with or without a window
+        return runtime.hand_over()
     try:
-        services = open_store(settings)
         try:
-            sock = bind_socket(settings.host, settings.port)  # fail fast, before any thread starts
-            loader = GradioLoader(settings).start()  # Gradio imports while the login page is served
-            token = new_launch_token() if settings.launch_token else None
-            server = ServerThread(create_app(settings, services, loader, instance=lock, launch_token=token), sock)
-            server.start()
-            if not server.wait_started(START_TIMEOUT_SECONDS):
-                server.stop()
-                raise UserError(
-                    f"The server did not start ({server.error or 'timed out'}); "
-                    f"see the log at {settings.dirs.log_file}."
-                )
-            lock.publish(server.url)
-            log.info("serving %s (ready after %.3fs)", server.url, time.perf_counter() - t0)
-            # Like Jupyter: the address to open carries this launch's token.
-            print(f"READY {launch_url(server.url, token)}", flush=True)
-            try:
-                while not stop.wait(0.25):
-                    if not server.alive:
-                        raise UserError(f"{server.death_notice()} See the log at {settings.dirs.log_file}.")
-                    if loader.error is not None:
-                        # Without its UI the app is no use: say why, and stop cleanly.
-                        raise loader.error
-                log.info("signal %s: stopping", watcher.received)
-            finally:
-                server.stop()
-            return 0
+            runtime.start(build_now=True)
+            runtime.watch(if_server_dies=f"See the log at {settings.dirs.log_file}.")
+        except Cancelled:
+            pass  # a signal while starting
         finally:
-            services.close()
+            runtime.stop()
+        log.info("signal %s: stopping", watcher.received)
+        return 0
     finally:
-        lock.release()
+        runtime.close()

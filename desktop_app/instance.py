@@ -17,6 +17,7 @@ from pathlib import Path
 
 from desktop_app.paths import INSTANCE_INFO as INFO_NAME
 from desktop_app.paths import INSTANCE_LOCK as LOCK_NAME
+from desktop_app.paths import write_private
 
 TOKEN_HEADER = "X-Desktop-App-Instance"
 SHOW_PATH = "/_instance/show"
@@ -42,13 +43,7 @@ class InstanceLock:
 
     def publish(self, url: str) -> None:
         """Tell later launches where we are (atomically, owner-only)."""
-        tmp = self.info_path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump({"pid": os.getpid(), "url": url, "token": self.token}, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.info_path)
+        write_private(self.info_path, json.dumps({"pid": os.getpid(), "url": url, "token": self.token}))
 
     def release(self) -> None:
         if self._fd is None:

@@ -20,6 +20,7 @@ DB_FILENAME = "desktop-app.sqlite3"
 INSTANCE_LOCK = "instance.lock"
 INSTANCE_INFO = "instance.json"
 WINDOW_GEOMETRY = "window.json"
+LAST_PORT = "last-port"  # the server's port in the last windowed run (runtime.py)
 WEBVIEW_STORAGE = "webview"  # the window's cookies and cache
 
 
@@ -48,7 +49,7 @@ class AppDirs:
         if not self.gradio_temp.is_relative_to(self.data):
             return [self.data, self.log]
         names = [DB_FILENAME, *(DB_FILENAME + suffix for suffix in ("-wal", "-shm", "-journal")),
-                 INSTANCE_LOCK, INSTANCE_INFO, WINDOW_GEOMETRY, WEBVIEW_STORAGE]
+                 INSTANCE_LOCK, INSTANCE_INFO, WINDOW_GEOMETRY, LAST_PORT, WEBVIEW_STORAGE]
         return [self.data / name for name in names] + [self.log]
 
 
@@ -151,3 +152,24 @@ def _why_not_writable(path: Path) -> str:
     except OSError:
         pass
     return "permission denied"
+
+
+def write_private(path: Path, text: str) -> None:
+    """Replace `path` with `text`, owner-only (0600), so that a crash leaves the
+    old file or the new one, never half of one: written beside it, synced, then
+    renamed over it. Raises OSError; the caller decides whether that matters."""
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def read_private(path: Path) -> str | None:
+    """The text of a small file we keep; None if it is missing or unreadable."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None

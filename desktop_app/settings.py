@@ -1,14 +1,20 @@
-"""One settings object, built once at the edge and passed down.
+"""One settings object, built once at the edge and passed down, from one table.
+
+OPTIONS lists every setting once: its flag, its environment variable, how its
+value is read, its default and its help. The CLI's arguments, `Settings.build`
+and the docs test (docs/settings.md) are all made from it, so a setting cannot
+be added in one place and forgotten in another.
 
 Precedence: command-line flags > environment variables `DESKTOP_APP_*` > defaults.
-This is the only module that reads the environment. Every field is documented in
-the README (a test checks that).
+This is the only module that reads the environment (the toolkit's own DISPLAY
+aside, read beside the toolkit). A value that cannot be read is a one-line
+error that names the flag or variable it came from.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,11 +24,13 @@ from desktop_app.identity import UI_FACTORY as DEFAULT_UI
 from desktop_app.paths import AppDirs, resolve_dirs
 
 ENV_PREFIX = "DESKTOP_APP_"
-
-# name -> (environment variable, parser). The CLI flag for each is documented in cli.py.
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+WEBVIEW_BACKENDS = ("auto", "gtk", "qt")
+_ON = {"1", "true", "yes", "on"}
+_OFF = {"0", "false", "no", "off"}
 
 
+# -- parsers: (value, name of its source) -> value --------------------------
 def parse_duration(value: str, *, name: str) -> int:
     """'90', '90s', '30m', '12h', '14d' -> seconds (a positive whole number)."""
     text = str(value).strip().lower()
@@ -31,10 +39,8 @@ def parse_duration(value: str, *, name: str) -> int:
         unit = _DURATION_UNITS[text[-1]]
         text = text[:-1]
     if not text.isdigit() or int(text) <= 0:
-        raise UserError(
-            f"{name} must be a positive duration such as 900, 30m, 12h or 14d, not {value!r}.",
-            exit_code=2,
-        )
+        raise UserError(f"{name} must be a positive duration such as 900, 30m, 12h or 14d, not {value!r}.",
+                        exit_code=2)
     return int(text) * unit
 
 
@@ -44,10 +50,8 @@ def parse_port(value: str | int, *, name: str = "--port") -> int:
     except (TypeError, ValueError):
         port = -1
     if not 0 <= port <= 65535:
-        raise UserError(
-            f"{name} must be a port number from 0 to 65535 (0 picks a free one), not {value!r}.",
-            exit_code=2,
-        )
+        raise UserError(f"{name} must be a port number from 0 to 65535 (0 picks a free one), not {value!r}.",
+                        exit_code=2)
     return port
 
 
@@ -65,22 +69,17 @@ def parse_size(value: str | int, *, name: str) -> int:
     return int(text) * mult
 
 
-def _truthy(value: str) -> bool:
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
 def parse_switch(value: str | bool, *, name: str) -> bool:
+    """Every on/off setting: 1/true/yes/on or 0/false/no/off; anything else
+    is an error (`DESKTOP_APP_HEADLESS=ture` must not quietly open a window)."""
     if isinstance(value, bool):
         return value
     text = value.strip().lower()
-    if text in {"1", "true", "yes", "on"}:
+    if text in _ON:
         return True
-    if text in {"0", "false", "no", "off"}:
+    if text in _OFF:
         return False
-    raise UserError(f"{name} must be on or off, not {value!r}.", exit_code=2)
-
-
-WEBVIEW_BACKENDS = ("auto", "gtk", "qt")
+    raise UserError(f"{name} must be on or off (1/0, true/false, yes/no), not {value!r}.", exit_code=2)
 
 
 def parse_webview(value: str, *, name: str) -> str:
@@ -88,6 +87,63 @@ def parse_webview(value: str, *, name: str) -> str:
     if text not in WEBVIEW_BACKENDS:
         raise UserError(f"{name} must be one of {', '.join(WEBVIEW_BACKENDS)}, not {value!r}.", exit_code=2)
     return text
+
+
+def parse_ui(value: str, *, name: str) -> str:
+    if ":" not in str(value):
+        raise UserError(f"{name} must look like 'package.module:function', not {value!r}.", exit_code=2)
+    return str(value)
+
+
+def parse_dir(value: str, *, name: str) -> Path:
+    # `--data-dir "$UNSET"` would otherwise mean the current directory, wherever that is.
+    if str(value) == "":
+        raise UserError(f"{name} is empty; give it a directory, or leave it out for the default.", exit_code=2)
+    return Path(value)
+
+
+# -- the table ----------------------------------------------------------------
+@dataclass(frozen=True)
+class Option:
+    name: str  # the key in `Settings.build`'s flags; the flag is --name-with-dashes
+    parse: Callable[..., Any]
+    default: str  # as a person would write it (the docs show it)
+    help: str
+    metavar: str | None = None  # None: a switch flag, given without a value
+    attr: str | None = None  # the Settings field, when not `name` (None for the directories)
+    everywhere: bool = False  # accepted by the subcommands (users, store) too
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("data_dir", parse_dir, "the OS's user data folder", "where accounts, sessions and data live",
+           metavar="PATH", everywhere=True),
+    Option("cache_dir", parse_dir, "DATA_DIR/cache, or the OS's cache folder", "Gradio's temporary files",
+           metavar="PATH", everywhere=True),
+    Option("log_dir", parse_dir, "DATA_DIR/logs, or the OS's log folder", "the rotating log file",
+           metavar="PATH", everywhere=True),
+    Option("debug", parse_switch, "off", "log more, also to stderr", everywhere=True),
+    Option("headless", parse_switch, "off", "serve only, no window; prints 'READY <url>'"),
+    Option("port", parse_port, "0", "port on 127.0.0.1; 0 = any free port", metavar="N"),
+    Option("ui", parse_ui, DEFAULT_UI, "function returning your gr.Blocks", metavar="MODULE:FUNCTION"),
+    Option("session_idle", parse_duration, "24h", "end a session unused this long, e.g. 30m, 24h",
+           metavar="DURATION", attr="session_idle_seconds"),
+    Option("session_max", parse_duration, "14d", "end any session this long after login",
+           metavar="DURATION", attr="session_max_seconds"),
+    Option("launch_token", parse_switch, "on", "require this launch's secret URL before any page",
+           metavar="on|off"),
+    Option("webview", parse_webview, "auto", "the window's web engine on Linux: WebKitGTK, else Qt",
+           metavar="auto|gtk|qt"),
+    Option("max_upload", parse_size, "100mb", "largest file upload, e.g. 100mb, 2gb", metavar="SIZE",
+           attr="max_upload_bytes"),
+)
 
 
 @dataclass(frozen=True)
@@ -116,58 +172,22 @@ class Settings:
         return self.dirs.data
 
     @classmethod
-    def build(
-        cls, flags: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
-    ) -> Settings:
+    def build(cls, flags: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
         """Merge flags (None means 'not given') over the environment over defaults."""
-        flags = {k: v for k, v in (flags or {}).items() if v is not None}
+        given = {k: v for k, v in (flags or {}).items() if v is not None}
+        unknown = set(given) - {option.name for option in OPTIONS}
+        if unknown:
+            raise TypeError(f"not settings: {', '.join(sorted(unknown))}")  # a bug of ours, not the person's
         env = os.environ if environ is None else environ
-
-        def pick(name: str) -> Any:
-            if name in flags:
-                return flags[name], f"--{name.replace('_', '-')}"
-            var = ENV_PREFIX + name.upper()
-            if env.get(var, "") != "":
-                return env[var], var
-            return None, None
-
-        def path_of(name: str) -> Path | None:
-            value, _ = pick(name)
-            return Path(value) if value is not None else None
-
-        dirs = resolve_dirs(path_of("data_dir"), path_of("cache_dir"), path_of("log_dir"))
-        kwargs: dict[str, Any] = {"dirs": dirs}
-
-        value, source = pick("port")
-        if value is not None:
-            kwargs["port"] = parse_port(value, name=source)
-        value, source = pick("headless")
-        if value is not None:
-            kwargs["headless"] = value if isinstance(value, bool) else _truthy(value)
-        value, source = pick("debug")
-        if value is not None:
-            kwargs["debug"] = value if isinstance(value, bool) else _truthy(value)
-        value, source = pick("launch_token")
-        if value is not None:
-            kwargs["launch_token"] = parse_switch(value, name=source)
-        value, source = pick("webview")
-        if value is not None:
-            kwargs["webview"] = parse_webview(value, name=source)
-        value, source = pick("ui")
-        if value is not None:
-            if ":" not in str(value):
-                raise UserError(
-                    f"{source} must look like 'package.module:function', not {value!r}.",
-                    exit_code=2,
-                )
-            kwargs["ui"] = str(value)
-        value, source = pick("session_idle")
-        if value is not None:
-            kwargs["session_idle_seconds"] = parse_duration(value, name=source)
-        value, source = pick("session_max")
-        if value is not None:
-            kwargs["session_max_seconds"] = parse_duration(value, name=source)
-        value, source = pick("max_upload")
-        if value is not None:
-            kwargs["max_upload_bytes"] = parse_size(value, name=source)
-        return cls(**kwargs)
+        values: dict[str, Any] = {}
+        for option in OPTIONS:
+            if option.name in given:
+                value, source = given[option.name], option.flag
+            elif env.get(option.env, "") != "":
+                value, source = env[option.env], option.env
+            else:
+                continue
+            values[option.name] = option.parse(value, name=source)
+        dirs = resolve_dirs(values.pop("data_dir", None), values.pop("cache_dir", None), values.pop("log_dir", None))
+        by_attr = {option.name: option.attr or option.name for option in OPTIONS}
+        return cls(dirs=dirs, **{by_attr[name]: value for name, value in values.items()})

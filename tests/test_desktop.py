@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from desktop_app.desktop.window import has_gpu_render_node, linux_backend
+from desktop_app.desktop.backends import has_gpu_render_node, linux_backend
 from tests.helpers import AppProcess, launched_client, sign_in
 from tests.windowed import alive, descendants, launched
 from tests.xdisplay import (

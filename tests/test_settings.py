@@ -55,3 +55,12 @@ def test_login_path_does_not_import_gradio_or_fastapi() -> None:
             "print(sorted(m for m in ('gradio', 'fastapi', 'pydantic') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("var", ["DESKTOP_APP_HEADLESS", "DESKTOP_APP_DEBUG", "DESKTOP_APP_LAUNCH_TOKEN"])
+def test_every_switch_refuses_what_is_neither_on_nor_off(var: str) -> None:
+    # One parser for every on/off setting: a typo is an error, not "off"
+    # (DESKTOP_APP_HEADLESS=ture used to open a window without a word).
+    with pytest.raises(UserError, match=f"{var} must be on or off"):
+        Settings.build({}, environ={var: "ture"})
+    assert Settings.build({}, environ={var: "yes"}) == Settings.build({}, environ={var: "1"})

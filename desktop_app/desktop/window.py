@@ -1,221 +1,30 @@
-"""The native window. The only module that imports `webview` (pywebview).
+"""The native window: the one class that drives pywebview.
 
 The window opens at once on a loading page that needs no server; `run()` then
 calls `boot` in a pywebview worker thread, which starts the server and calls
-`show_url`. The GUI loop owns the main thread until the window closes.
-
-Linux backend: WebKitGTK (PyGObject + the system's libwebkit2gtk-4.1), chosen
-over Qt for size (2 MB in the venv instead of 526 MB) at the same start time;
-Qt (PyQt6-WebEngine) when only that is installed, or when --webview qt says so.
+`show_url`. The GUI loop owns the main thread until the window closes. Which
+engine (backends.py), the fixes to pywebview (patches.py) and the saved size
+and position (geometry.py) live beside it.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from desktop_app.desktop import screens
+from desktop_app.desktop import patches, screens
+from desktop_app.desktop.backends import has_gpu_render_node, linux_backend
+from desktop_app.desktop.geometry import MIN_SIZE, load_geometry, save_geometry
 from desktop_app.identity import APP_NAME, ICON
 from desktop_app.logs import FILE_ONLY
 from desktop_app.paths import WEBVIEW_STORAGE, WINDOW_GEOMETRY
 from desktop_app.settings import Settings
 
 log = logging.getLogger(__name__)
-
-DEFAULT_SIZE = (1100, 760)
-MIN_SIZE = (480, 360)
-
-
-def unavailable_reason(engine: str = "auto") -> str | None:
-    """Why no window can open here, in one phrase; None if it can.
-    `engine`: the --webview setting (auto, gtk or qt; Linux only)."""
-    # DISPLAY / WAYLAND_DISPLAY describe the platform, not our configuration,
-    # so they are read here, next to the toolkit that needs them.
-    if sys.platform.startswith("linux") and not (
-        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-    ):
-        return "no display found (DISPLAY and WAYLAND_DISPLAY are not set)"
-    try:
-        import webview  # noqa: F401
-    except ImportError:
-        return "the desktop window needs pywebview: pip install 'desktop-app[window]'"
-    if sys.platform.startswith("linux") and linux_backend(engine) is None:
-        if engine == "qt":
-            return "--webview qt: Qt WebEngine is not installed (pip install 'desktop-app[window-qt]')"
-        if engine == "gtk":
-            return ("--webview gtk: WebKitGTK is not installed (apt-get install gir1.2-webkit2-4.1, "
-                    "then pip install 'desktop-app[window]')")
-        return ("no webview toolkit found: install WebKitGTK (apt-get install gir1.2-webkit2-4.1) "
-                "and pip install 'desktop-app[window]'")
-    return None
-
-
-def linux_backend(engine: str = "auto") -> str | None:
-    """'gtk' or 'qt' (None: the one asked for, or any, is not installed), chosen
-    here rather than by pywebview, whose own fallback prints a traceback on
-    stderr for the toolkit it could not load."""
-    if not sys.platform.startswith("linux"):
-        return None  # pywebview's choice: the system webview
-    if engine in ("auto", "gtk") and _has_gtk_webkit():
-        return "gtk"
-    if engine in ("auto", "qt") and _has_qt_webengine():
-        return "qt"
-    return None
-
-
-def _has_gtk_webkit() -> bool:
-    try:
-        import gi
-
-        gi.require_version("Gtk", "3.0")
-        gi.require_version("WebKit2", "4.1")
-        return True
-    except (ImportError, ValueError):
-        return False
-
-
-def has_gpu_render_node() -> bool:
-    """A GPU the kernel offers for rendering (Linux: /dev/dri/renderD*). VMs,
-    Xvfb and remote sessions usually have none, so GL there is software."""
-    try:
-        return any(name.startswith("renderD") for name in os.listdir("/dev/dri"))
-    except OSError:
-        return False
-
-
-def _has_qt_webengine() -> bool:
-    try:
-        import PyQt6.QtWebEngineWidgets  # noqa: F401
-        return True
-    except ImportError:
-        return False
-
-
-def load_geometry(path: Path) -> dict[str, int]:
-    """Last size and position, and the last server port (see `last_port`);
-    defaults for a missing or unreadable file."""
-    geometry = {"width": DEFAULT_SIZE[0], "height": DEFAULT_SIZE[1]}
-    try:
-        saved = json.loads(path.read_text())
-    except FileNotFoundError:
-        return geometry
-    except (OSError, ValueError) as exc:
-        log.warning("ignoring window geometry in %s: %s", path, exc)
-        return geometry
-    for key, low, high in (("width", MIN_SIZE[0], 10000), ("height", MIN_SIZE[1], 10000),
-                           ("x", -10000, 10000), ("y", -10000, 10000), ("port", 1024, 65535)):
-        value = saved.get(key) if isinstance(saved, dict) else None
-        if isinstance(value, int) and low <= value <= high:
-            geometry[key] = value
-    return geometry
-
-
-def save_geometry(path: Path, geometry: dict[str, int]) -> None:
-    tmp = path.with_suffix(".tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(geometry, f)
-        os.replace(tmp, path)
-    except OSError as exc:  # losing the window position is not worth an error
-        log.warning("could not save window geometry to %s: %s", path, exc)
-
-
-def _download_folder() -> Path:
-    """Where a save dialog starts: ~/Downloads, or the home folder without one."""
-    downloads = Path.home() / "Downloads"
-    return downloads if downloads.is_dir() else Path.home()
-
-
-def _fix_gtk_save_dialog_folder() -> None:
-    """pywebview's GTK save dialog (downloads) opens in the XDG download folder;
-    GLib reports none when ~/.config/user-dirs.dirs is missing (minimal installs,
-    servers, CI), and then `set_current_folder(None)` raises a TypeError inside
-    the download callback: the download silently does nothing. Start such a
-    dialog in ~/Downloads, or the home folder, instead."""
-    from webview.platforms import gtk as gtk_platform
-
-    view = gtk_platform.BrowserView
-    if getattr(view.create_file_dialog, "_desktop_app_fixed", False):
-        return
-    original = view.create_file_dialog
-
-    def create_file_dialog(self, dialog_type, directory, *args):  # type: ignore[no-untyped-def]
-        return original(self, dialog_type, directory or str(_download_folder()), *args)
-
-    create_file_dialog._desktop_app_fixed = True  # type: ignore[attr-defined]
-    view.create_file_dialog = create_file_dialog
-
-
-def _fix_qt_platform(storage: Path | None) -> None:
-    """Two fixes to pywebview 6.2's Qt backend. Its download handler calls
-    `setPath`, which Qt 6 removed: every download raised an AttributeError and
-    nothing was saved (it also offered the URL's path, /gradio/gradio_api/file=...,
-    as the file name); this one offers ~/Downloads (or home) and the file's own
-    name. And its profile must be told our storage folder (see below)."""
-    from qtpy.QtWidgets import QFileDialog
-    from webview.platforms import qt as qt_platform
-
-    if storage is not None:
-        # pywebview reads start()'s storage_path into this at the module's
-        # import, which it expects to do itself inside start(); importing it
-        # here first would put the cookies in ~/.pywebview (seen in testing).
-        qt_platform._profile_storage_path = str(storage)
-    view = qt_platform.BrowserView
-    if getattr(view.on_download_requested, "_desktop_app_fixed", False):
-        return
-
-    def on_download_requested(self, download):  # type: ignore[no-untyped-def]
-        name = download.downloadFileName() or "download"
-        path, _ = QFileDialog.getSaveFileName(self, self.localization["global.saveFile"],
-                                              str(_download_folder() / name))
-        if not path:
-            download.cancel()
-            return
-        download.setDownloadDirectory(str(Path(path).parent))
-        download.setDownloadFileName(Path(path).name)
-        download.accept()
-
-    on_download_requested._desktop_app_fixed = True  # type: ignore[attr-defined]
-    view.on_download_requested = on_download_requested
-
-
-def _close_qt_profiles() -> None:
-    """Qt WebEngine (Chromium) writes cookies to disk every 30 s and when its
-    profile is destroyed; pywebview never destroys it, and we end the process
-    with os._exit (see desktop.exit_now). So a "keep me signed in" cookie set
-    less than 30 s before the window closed was lost. Destroying the profiles
-    here, after the GUI loop and before the exit, writes them."""
-    import gc
-
-    from qtpy import sip
-    from qtpy.QtCore import QCoreApplication, QEvent
-    from qtpy.QtWebEngineCore import QWebEnginePage, QWebEngineProfile
-    from qtpy.QtWidgets import QApplication
-
-    app = QApplication.instance()
-    if app is None:
-        return
-    # A profile outlives its pages, or its destruction is put off (Qt warns).
-    # The window's page was only scheduled for deletion (the loop ended first);
-    # pywebview's link handler is a second page, owned by Python alone.
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
-    # Found through the garbage collector because nothing else lists them (and
-    # asking the view for its page() would make a new one): ~0.09 s with Gradio
-    # loaded, after the window is gone from the screen.
-    for page in [o for o in gc.get_objects() if isinstance(o, QWebEnginePage)]:
-        if not sip.isdeleted(page):
-            sip.delete(page)
-    for widget in app.topLevelWidgets():
-        profile = getattr(widget, "profile", None)
-        if isinstance(profile, QWebEngineProfile) and not sip.isdeleted(profile):
-            sip.delete(profile)
 
 
 class DesktopWindow:
@@ -266,9 +75,9 @@ class DesktopWindow:
             storage = None
         gui = linux_backend(self.settings.webview)
         if gui == "qt":
-            _fix_qt_platform(storage)
+            patches.fix_qt_platform(storage)
         if gui == "gtk":
-            _fix_gtk_save_dialog_folder()
+            patches.fix_gtk_save_dialog_folder()
             if not has_gpu_render_node():
                 # No GPU: WebKit's accelerated compositing would run on Mesa's
                 # software GL. Measured here (Xvfb, 2 cores, n=7): without it the
@@ -290,7 +99,7 @@ class DesktopWindow:
         )
         if gui == "qt":
             try:
-                _close_qt_profiles()
+                patches.close_qt_profiles()
             except Exception:  # only a flush: the server must still be stopped and the store closed
                 log.warning("could not close Qt's web profile; cookies of the last 30 s may be lost",
                             exc_info=True, extra=FILE_ONLY)
@@ -307,17 +116,6 @@ class DesktopWindow:
     @property
     def loads(self) -> int:
         return self._loads
-
-    @property
-    def last_port(self) -> int | None:
-        """The server's port in the last run. Serving on it again keeps the page
-        origin the same, and with it the window's web cache and local storage:
-        on a new port each launch, WebKit fetched all of Gradio's ~60 scripts
-        and stylesheets again at the first sign-in."""
-        return self.geometry.get("port")
-
-    def remember_port(self, port: int) -> None:
-        self.geometry["port"] = port  # saved with the geometry when the window closes
 
     def show_url(self, url: str) -> None:
         self.wait_first_load(5)

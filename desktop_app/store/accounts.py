@@ -1,6 +1,6 @@
 """Local accounts: argon2id hashes, first-run creation, login throttling.
 
-Defaults (see README): argon2id with argon2-cffi's RFC 9106 "low memory" profile
+Defaults (see docs/security.md): argon2id with argon2-cffi's RFC 9106 "low memory" profile
 (t=3, m=64 MiB, p=4); passwords of 8 to 1024 bytes; after 5 failed logins for a
 name, each further failure locks that name for 1, 2, 4 ... up to 900 seconds.
 

@@ -258,7 +258,7 @@ class KeepHashedAssets:
     Gradio release brings new names), and `theme.css?v=<hash>` likewise, so a
     copy can never go stale. Gradio sends no caching headers, so WebKit asked
     for each of its ~60 files again, or fetched it, at every sign-in; with this
-    header it uses its disk cache (see also DesktopWindow.last_port)."""
+    header it uses its disk cache (see also runtime._last_port)."""
 
     HEADER = (b"cache-control", b"private, max-age=31536000, immutable")
 

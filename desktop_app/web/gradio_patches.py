@@ -5,7 +5,7 @@ always did (the log says so once).
 `install()` must run before the first `import gradio`: it is an import hook, so
 each patch applies as its module is executed, before anything uses it. It wraps
 whichever finder finds the module (PyInstaller's too), so it holds in the
-frozen bundle. Each patch is measured in the README's performance section.
+frozen bundle. Each patch is measured in docs/performance.md.
 
 1. `gradio.component_meta`: the component metaclass regenerates the type stub
    (`.pyi`) of every component class at every import, in production too: for

@@ -1,0 +1,193 @@
+"""One start sequence for every way the app runs, as a small lifecycle class
+in uvicorn's style (`uvicorn/server.py`): open, start, watch, stop.
+
+    open():   data dir -> instance lock (False: another instance has it)
+    start():  store -> Gradio build (now, or when asked) -> socket -> app
+              -> server thread -> wait until started -> publish -> READY
+    watch():  until asked to stop: the server thread alive, the UI built
+    stop():   server asked to exit and joined -> store closed
+    close():  lock released (the discovery file goes with it)
+
+Headless mode calls these from the main thread; the desktop calls `start` and
+`watch` from its boot thread while the GUI loop owns the main thread, and its
+window may close at any moment, even half-way through `start`: `stop` may come
+from another thread, and nothing is started after it has begun (`Cancelled`).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
+
+from desktop_app.errors import UserError
+from desktop_app.identity import APP_SLUG
+from desktop_app.instance import InstanceLock, ask_to_show
+from desktop_app.paths import LAST_PORT, ensure_private_dir, read_private, write_private
+from desktop_app.settings import Settings
+
+if TYPE_CHECKING:
+    from desktop_app.store import Store
+    from desktop_app.web.gradio_mount import GradioLoader
+    from desktop_app.web.server import ServerThread
+
+log = logging.getLogger(__name__)
+
+START_TIMEOUT_SECONDS = 120
+T = TypeVar("T")
+
+
+class Cancelled(Exception):
+    """`stop()` was called while the app was still starting."""
+
+
+class Runtime:
+    def __init__(self, settings: Settings, *, t0: float) -> None:
+        self.settings = settings
+        self.t0 = t0  # the process's start, for the log's "after N s"
+        self.lock = InstanceLock(settings.data_dir)
+        self.store: Store | None = None
+        self.loader: GradioLoader | None = None
+        self.server: ServerThread | None = None
+        self.url: str | None = None  # the launch URL, once started
+        self.should_exit = threading.Event()
+        self._guard = threading.Lock()  # start's steps against stop()
+
+    # -- lifecycle ---------------------------------------------------------
+    def open(self) -> bool:
+        """Make sure the data dir is usable and take its lock; False if another
+        instance holds it (see `hand_over`). UserError/OSError: no usable data dir."""
+        ensure_private_dir(self.settings.data_dir, what="data directory", flag="--data-dir")
+        return self.lock.acquire()
+
+    def start(
+        self,
+        *,
+        build_now: bool,
+        remember_port: bool = False,
+        on_show: Callable[[], None] | None = None,
+    ) -> str:
+        """Start serving; return the URL to open (with this launch's token).
+
+        `build_now`: start Gradio's build once the port is bound (headless).
+        Otherwise it starts here only if a kept session predicts that the UI is
+        wanted at once, and the caller starts it when it may be needed
+        (`loader.start`), or the first request for /gradio/ does.
+        `remember_port`: with the default port 0, serve on the last run's port
+        if it is free (the window keeps its web cache and storage per origin).
+        `on_show`: what a second launch's "show your window" request runs."""
+        from desktop_app.web.gradio_mount import GradioLoader
+
+        settings = self.settings
+        store = self.store = self.unless_stopping(self._open_store)
+        loader = self.loader = GradioLoader(settings)
+        if store.sessions.any_kept():
+            # "Keep me signed in": the window will go straight to the UI, so the
+            # build starts now, before the server and its imports (measured: it
+            # started 0.13-0.28 s sooner).
+            loader.start("a kept session is in the store")
+
+        from desktop_app.web.app import create_app
+        from desktop_app.web.launch import launch_url, new_launch_token
+        from desktop_app.web.server import ServerThread, bind_socket
+
+        preferred = _last_port(settings) if remember_port else None
+        sock = bind_socket(settings.host, settings.port, preferred=preferred)  # fails fast, in this thread
+        if build_now:
+            loader.start("at start")  # Gradio imports while the login page is served
+        token = new_launch_token() if settings.launch_token else None
+        app = create_app(settings, store, loader, instance=self.lock, on_show=on_show, launch_token=token)
+
+        def start_server() -> ServerThread:
+            server = ServerThread(app, sock)
+            server.start()
+            return server
+
+        try:
+            server = self.server = self.unless_stopping(start_server)
+        except Cancelled:
+            sock.close()
+            raise
+        if not server.wait_started(START_TIMEOUT_SECONDS):
+            raise UserError(f"The local server did not start ({server.error or 'timed out'}); "
+                            f"see the log at {settings.dirs.log_file}.")
+        self.lock.publish(server.url)
+        if remember_port:
+            try:
+                write_private(settings.data_dir / LAST_PORT, str(server.port))
+            except OSError as exc:  # the next launch takes another port: not worth an error
+                log.warning("could not save the server's port: %s", exc)
+        log.info("serving %s (ready after %.3fs)", server.url, time.perf_counter() - self.t0)
+        self.url = launch_url(server.url, token)
+        # Like Jupyter: the address to open carries this launch's token.
+        print(f"READY {self.url}", flush=True)
+        return self.url
+
+    def watch(self, *, if_server_dies: str) -> None:
+        """Until `stop()`: raise UserError if the server thread ends by itself
+        (`if_server_dies` says what to do then) or the UI cannot be built.
+        Without its UI the app is no use: say why, and stop cleanly."""
+        assert self.server is not None and self.loader is not None
+        while not self.should_exit.wait(0.25):
+            if not self.server.alive and not self.should_exit.is_set():
+                raise UserError(f"{self.server.death_notice()} {if_server_dies}")
+            if self.loader.error is not None:
+                raise self.loader.error
+
+    def stop(self) -> None:
+        """Ask everything to stop, and wait for it; safe from any thread, at any time."""
+        with self._guard:
+            self.should_exit.set()
+            server, store = self.server, self.store
+        if server is not None:
+            server.stop()
+        if store is not None:
+            store.close()
+
+    def close(self) -> None:
+        self.lock.release()
+
+    # -- helpers -----------------------------------------------------------
+    def unless_stopping(self, step: Callable[[], T]) -> T:
+        """Run `step` unless `stop()` has begun (then raise Cancelled): what it
+        starts is then seen by `stop()`, never missed or started after it."""
+        with self._guard:
+            if self.should_exit.is_set():
+                raise Cancelled
+            return step()
+
+    def _open_store(self) -> Store:
+        from desktop_app.store import open_store
+
+        return open_store(self.settings)
+
+    def hand_over(self) -> int:
+        """Another instance owns this data dir: bring its window up and leave."""
+        settings = self.settings
+        answer = ask_to_show(settings.data_dir)
+        if answer == "shown":
+            print(f"{APP_SLUG}: already running; its window was brought to the front.", file=sys.stderr)
+            return 0
+        if answer == "headless":
+            raise UserError(
+                f"{APP_SLUG} is already running without a window on the data directory "
+                f"{str(settings.data_dir)!r}. Stop it first, or use another --data-dir."
+            )
+        raise UserError(
+            f"Another copy of {APP_SLUG} holds the data directory {str(settings.data_dir)!r} "
+            "but does not answer (it may still be starting). Try again in a moment."
+        )
+
+
+def _last_port(settings: Settings) -> int | None:
+    """The server's port in the last windowed run. Serving on it again keeps the
+    page origin the same, and with it the window's web cache and local storage:
+    on a new port each launch, WebKit fetched all of Gradio's ~60 scripts and
+    stylesheets again at the first sign-in."""
+    text = read_private(settings.data_dir / LAST_PORT)
+    if text is not None and text.strip().isdigit() and 1024 <= int(text) <= 65535:
+        return int(text)
+    return None

@@ -99,7 +99,8 @@ class Runtime:
         if build_now:
             loader.start("at start")  # Gradio imports while the login page is served
         token = new_launch_token() if settings.launch_token else None
-        app = create_app(settings, store, loader, instance=self.lock, on_show=on_show, launch_token=token)
+        app = create_app(settings, store, loader, show_token=self.lock.token, on_show=on_show,
+                         launch_token=token)
 
         def start_server() -> ServerThread:
             server = ServerThread(app, sock)

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from desktop_app.web.app import CSRF_COOKIE
+from desktop_app.web.csrf import CSRF_COOKIE
 from desktop_app.web.gate import SESSION_COOKIE
 from desktop_app.web.launch import LAUNCH_COOKIE
 from tests.helpers import PASSWORD, LiveServer, launched_client, sign_in

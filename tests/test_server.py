@@ -23,7 +23,8 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
-from desktop_app.web.app import CSRF_COOKIE, create_app
+from desktop_app.web.app import create_app
+from desktop_app.web.csrf import CSRF_COOKIE
 from desktop_app.errors import UserError
 from desktop_app.web.http_protocol import HEADER_TIMEOUT_SECONDS, MAX_PENDING_HEADS
 from desktop_app.web.server import OPEN_FILES_CAP, ServerThread, bind_socket

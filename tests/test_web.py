@@ -11,7 +11,7 @@ import re
 
 import httpx
 
-from desktop_app.web.app import CSRF_COOKIE
+from desktop_app.web.csrf import CSRF_COOKIE
 from desktop_app.web.gate import SESSION_COOKIE
 from tests.helpers import PASSWORD, LiveServer, csrf_from, sign_in
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from desktop_app.context import username_of
 from desktop_app.errors import UserError
-from desktop_app.web import gradio_patches
+from desktop_app.web import GRADIO_PATH, gradio_patches
 from desktop_app.web.gradio_shield import file_paths, inner_path
 from desktop_app.logs import FILE_ONLY
 from desktop_app.paths import ensure_private_dir
@@ -90,7 +90,7 @@ class GradioLoader:
     the app while Gradio is still importing, nothing is lost by not waiting.
     """
 
-    def __init__(self, settings: Settings, *, path: str = "/gradio") -> None:
+    def __init__(self, settings: Settings, *, path: str = GRADIO_PATH) -> None:
         self.settings = settings
         self.path = path
         self.app: Any = None  # the Gradio ASGI app, once built

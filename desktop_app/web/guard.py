@@ -31,6 +31,8 @@ from urllib.parse import urlsplit
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from desktop_app.web import GRADIO_PATH
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SECURITY_HEADERS = [
     (b"x-frame-options", b"DENY"),
@@ -63,7 +65,7 @@ def csp_for_page(body: bytes) -> bytes:
 def _is_app_page(path: str) -> bool:
     """Gradio's own HTML pages (the app and its routes), whose inline scripts we
     allow by hash. Files served through its file routes are content, never trusted."""
-    return path.startswith("/gradio") and "file=" not in path and "/gradio_api/" not in path
+    return path.startswith(GRADIO_PATH) and "file=" not in path and "/gradio_api/" not in path
 
 
 def allowed_hosts(port: int) -> frozenset[str]:

@@ -23,6 +23,8 @@ import anyio
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from desktop_app.web import GRADIO_PATH
+
 log = logging.getLogger(__name__)
 
 # Sign-in and first-run forms: a name, two passwords of at most 1 KiB, a token.
@@ -40,7 +42,7 @@ SMALL_BODY_SECONDS = 30.0
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, *, max_upload: int, gradio_path: str = "/gradio") -> None:
+    def __init__(self, app: ASGIApp, *, max_upload: int, gradio_path: str = GRADIO_PATH) -> None:
         self.app = app
         self.max_upload = max_upload
         self.gradio_path = gradio_path

@@ -171,8 +171,8 @@ def _password_from_terminal() -> str:
 
 
 def run_users(settings: Settings, args: argparse.Namespace) -> int:
-    from desktop_app.store.accounts import validate_password, validate_username
     from desktop_app.store import open_store
+    from desktop_app.store.accounts import validate_password, validate_username
 
     action = args.users_command
     if action != "list":
@@ -210,9 +210,9 @@ def run_users(settings: Settings, args: argparse.Namespace) -> int:
 def run_store(settings: Settings) -> int:
     """`store set-aside`: the person's explicit "start fresh" after a damaged store.
     Only a store that really cannot be read is moved, and only while no app runs on it."""
-    from desktop_app.store.db import Database, set_aside
     from desktop_app.instance import InstanceLock
     from desktop_app.paths import ensure_private_dir
+    from desktop_app.store.db import Database, set_aside
 
     path = settings.dirs.db_path
     if not path.exists():

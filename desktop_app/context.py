@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from desktop_app.errors import UserError
-from desktop_app.store.sessions import Session, SessionStore
+from desktop_app.store.protocols import Session, SessionStore
 
 if TYPE_CHECKING:
     from desktop_app.store.accounts import Accounts

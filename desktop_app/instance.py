@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import sys
 from pathlib import Path
 
 from desktop_app.paths import INSTANCE_INFO as INFO_NAME
@@ -80,7 +81,7 @@ def ask_to_show(data_dir: Path, timeout: float = 5.0) -> str:
         return "no answer"
 
 
-if os.name == "nt":  # pragma: no cover - exercised on Windows CI only
+if sys.platform == "win32":  # pragma: no cover - exercised on Windows CI only
     import msvcrt
 
     def _lock(fd: int) -> None:

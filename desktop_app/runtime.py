@@ -31,7 +31,7 @@ from desktop_app.settings import Settings
 
 if TYPE_CHECKING:
     from desktop_app.store import Store
-    from desktop_app.web.gradio_mount import GradioLoader
+    from desktop_app.web.gradio_loader import GradioLoader
     from desktop_app.web.server import ServerThread
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ class Runtime:
         `remember_port`: with the default port 0, serve on the last run's port
         if it is free (the window keeps its web cache and storage per origin).
         `on_show`: what a second launch's "show your window" request runs."""
-        from desktop_app.web.gradio_mount import GradioLoader
+        from desktop_app.web.gradio_loader import GradioLoader
 
         settings = self.settings
         store = self.store = self.unless_stopping(self._open_store)

@@ -17,12 +17,12 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from desktop_app.settings import Settings
+from desktop_app.store import Store, open_store
 from desktop_app.web import gradio_patches
 from desktop_app.web.app import create_app
-from desktop_app.web.gradio_mount import GradioLoader
+from desktop_app.web.gradio_loader import GradioLoader
 from desktop_app.web.server import ServerThread, bind_socket
-from desktop_app.store import Store, open_store
-from desktop_app.settings import Settings
 
 PASSWORD = "correct horse battery"
 # How tests start the app as a user would; the packaging tests pass the frozen executable instead.

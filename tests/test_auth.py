@@ -9,16 +9,11 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 
-from desktop_app.store.accounts import (
-    MAX_PASSWORD_BYTES,
-    Accounts,
-    LoginStatus,
-    lock_seconds,
-)
-from desktop_app.store.db import Database
 from desktop_app.errors import UserError
+from desktop_app.store.accounts import MAX_PASSWORD_BYTES, Accounts, LoginStatus
+from desktop_app.store.db import Database
 from desktop_app.store.sessions import SqliteSessionStore
-
+from desktop_app.store.throttle import lock_seconds
 from tests.helpers import PASSWORD
 from tests.test_store import Clock
 

@@ -21,16 +21,9 @@ import pytest
 from desktop_app.desktop.backends import has_gpu_render_node, linux_backend
 from tests.helpers import AppProcess, launched_client, sign_in
 from tests.windowed import alive, descendants, launched
-from tests.xdisplay import (
-    VirtualDisplay,
-    app_ui_shown,
-    count,
-    is_error_red,
-    is_orange,
-    login_page_shown,
-)
+from tests.xdisplay import VirtualDisplay, app_ui_shown, count, is_error_red, is_orange, login_page_shown
 
-pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="Xvfb tests run on Linux")
+pytestmark = [pytest.mark.window, pytest.mark.skipif(sys.platform != "linux", reason="Xvfb tests run on Linux")]
 
 
 def needs_webview(name: str) -> pytest.MarkDecorator:

@@ -15,6 +15,8 @@ import pytest
 
 from tests.helpers import PASSWORD, AppProcess
 
+pytestmark = pytest.mark.browser
+
 CHROMIUM_ARGS = [
     "--no-sandbox",  # CI runs as root
     "--disable-gpu",

@@ -178,21 +178,21 @@ def test_a_gradio_that_renamed_its_internals_is_left_as_it_is() -> None:
 def test_the_collector_pauses_only_for_the_build() -> None:
     import gc
 
-    from desktop_app.web import gradio_mount
+    from desktop_app.web import gradio_loader
 
     assert gc.isenabled()
-    with gradio_mount._no_garbage_collection():
+    with gradio_loader._no_garbage_collection():
         assert not gc.isenabled()
     assert gc.isenabled()
     gc.disable()  # turned off by someone on purpose: stays off
     try:
-        with gradio_mount._no_garbage_collection():
+        with gradio_loader._no_garbage_collection():
             pass
         assert not gc.isenabled()
     finally:
         gc.enable()
     try:  # and a build that fails resumes it too
-        with gradio_mount._no_garbage_collection():
+        with gradio_loader._no_garbage_collection():
             raise RuntimeError("the UI did not build")
     except RuntimeError:
         pass

@@ -284,7 +284,7 @@ def test_bodies_over_their_limit_get_413_before_they_are_read(live_with_user: Li
         assert r.status_code == 413
         print(f"60 MB JSON refused in {time.perf_counter() - t0:.2f}s")
     with live_with_user.client() as stranger:
-        page = stranger.get("/login")
+        stranger.get("/login")
         r = stranger.post("/login", files={"username": (None, "alice"), "password": ("p.bin", b"x" * (30 << 20))},
                           data={"csrf": "x"})
         assert r.status_code == 413
@@ -306,7 +306,7 @@ def test_malformed_calls_get_no_internals(live_with_user: LiveServer, api_name: 
         if r.status_code == 200:
             kind, message = event_outcome(client, api_name, data)
         else:
-            kind, message = "refused", r.text
+            _, message = "refused", r.text
         assert "\n" not in message.strip(), message
         for leak in (str(dirs.data), str(dirs.cache), "Traceback", "object at 0x", "sqlite", "Error binding",
                      "NoneType", "site-packages"):

@@ -24,7 +24,8 @@ from tests.helpers import assert_gradio_patches_applied, run_cli
 from tests.windowed import launched
 from tests.xdisplay import VirtualDisplay, app_ui_shown
 
-pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the Linux bundle and .deb are built on Linux")
+pytestmark = [pytest.mark.packaging,
+              pytest.mark.skipif(sys.platform != "linux", reason="the Linux bundle and .deb are built on Linux")]
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,15 +15,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 
-from desktop_app.store.accounts import Accounts, LoginStatus
 from desktop_app.context import STATE_KEY, Account, RequestContext, user_data
-from desktop_app.store.db import Database
 from desktop_app.errors import UserError
+from desktop_app.store.accounts import Accounts, LoginStatus
+from desktop_app.store.db import Database
+from desktop_app.store.protocols import Session
 from desktop_app.web.gate import SESSION_COOKIE
-from desktop_app.store.sessions import Session
-
 from tests.helpers import PASSWORD, LiveServer, run_cli, sign_in
 from tests.test_auth import FAST, make_accounts
 from tests.test_web import call_event, event_outcome
@@ -270,7 +268,7 @@ def test_a_sign_in_racing_a_password_change_never_outlives_it(live_with) -> None
             new = f"password number {i}"
             statuses: list[int] = []
             with live.client() as client:
-                def attempt(client=client, password=password) -> None:  # type: ignore[no-untyped-def]
+                def attempt(client=client, password=password, statuses=statuses) -> None:  # type: ignore[no-untyped-def]
                     statuses.append(sign_in(client, "alice", password).status_code)
 
                 signer = threading.Thread(target=attempt)

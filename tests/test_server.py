@@ -9,7 +9,6 @@ import resource
 import selectors
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -23,12 +22,12 @@ from starlette.requests import Request
 from starlette.responses import StreamingResponse
 from starlette.routing import Route
 
+from desktop_app.errors import UserError
+from desktop_app.store import open_store
 from desktop_app.web.app import create_app
 from desktop_app.web.csrf import CSRF_COOKIE
-from desktop_app.errors import UserError
 from desktop_app.web.http_protocol import HEADER_TIMEOUT_SECONDS, MAX_PENDING_HEADS
 from desktop_app.web.server import OPEN_FILES_CAP, ServerThread, bind_socket
-from desktop_app.store import open_store
 from tests.helpers import APP_COMMAND, PASSWORD, LiveServer, csrf_from, make_settings
 
 
@@ -243,9 +242,9 @@ def test_a_flood_of_unfinished_heads_keeps_only_the_newest_few_open(shell_app: S
         closed = [False] * count
         while sum(closed) < count - cap and time.monotonic() < deadline:
             time.sleep(0.02)
-            closed = [was or _closed_now(sock) for was, sock in zip(closed, flood)]
+            closed = [was or _closed_now(sock) for was, sock in zip(closed, flood, strict=True)]
         time.sleep(0.2)  # and no more than that
-        closed = [was or _closed_now(sock) for was, sock in zip(closed, flood)]
+        closed = [was or _closed_now(sock) for was, sock in zip(closed, flood, strict=True)]
         kept = [n for n, was in enumerate(closed) if not was]
         assert kept == list(range(count - cap, count)), f"kept open: {kept}"
         assert _closed_now(idle), "the idle kept-alive connection was not closed"

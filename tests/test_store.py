@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.store.db import SCHEMA_VERSION, Database
 from desktop_app.errors import StoreError, UserError
 from desktop_app.paths import ensure_private_dir
+from desktop_app.store.db import SCHEMA_VERSION, Database
 from desktop_app.store.sessions import SqliteSessionStore, hash_token
 
 

@@ -54,14 +54,14 @@ def fix_gtk_save_dialog_folder() -> None:
 
     view = getattr(gtk_platform, "BrowserView", None)
     original = getattr(view, "create_file_dialog", None)
-    if original is None or getattr(original, "_desktop_app_fixed", False):
+    if view is None or original is None or getattr(original, "_desktop_app_fixed", False):
         return
 
-    def create_file_dialog(self, dialog_type, directory, *args):  # type: ignore[no-untyped-def]
+    def create_file_dialog(self, dialog_type, directory, *args):
         return original(self, dialog_type, directory or str(download_folder()), *args)
 
     create_file_dialog._desktop_app_fixed = True  # type: ignore[attr-defined]
-    view.create_file_dialog = create_file_dialog  # type: ignore[union-attr]
+    view.create_file_dialog = create_file_dialog
 
 
 def fix_qt_platform(storage: Path | None) -> None:
@@ -84,10 +84,10 @@ def fix_qt_platform(storage: Path | None) -> None:
         qt_platform._profile_storage_path = str(storage)
     view = getattr(qt_platform, "BrowserView", None)
     original = getattr(view, "on_download_requested", None)
-    if original is None or getattr(original, "_desktop_app_fixed", False):
+    if view is None or original is None or getattr(original, "_desktop_app_fixed", False):
         return
 
-    def on_download_requested(self, download):  # type: ignore[no-untyped-def]
+    def on_download_requested(self, download):
         name = download.downloadFileName() or "download"
         path, _ = QFileDialog.getSaveFileName(self, self.localization["global.saveFile"],
                                               str(download_folder() / name))
@@ -99,7 +99,7 @@ def fix_qt_platform(storage: Path | None) -> None:
         download.accept()
 
     on_download_requested._desktop_app_fixed = True  # type: ignore[attr-defined]
-    view.on_download_requested = on_download_requested  # type: ignore[union-attr]
+    view.on_download_requested = on_download_requested
 
 
 def close_qt_profiles() -> None:
@@ -130,7 +130,7 @@ def close_qt_profiles() -> None:
     for page in [o for o in gc.get_objects() if isinstance(o, QWebEnginePage)]:
         if not sip.isdeleted(page):
             sip.delete(page)
-    for widget in app.topLevelWidgets():
+    for widget in app.topLevelWidgets():  # type: ignore[attr-defined]  # a QApplication: pywebview made it
         profile = getattr(widget, "profile", None)
         if isinstance(profile, QWebEngineProfile) and not sip.isdeleted(profile):
             sip.delete(profile)

@@ -39,7 +39,7 @@ class DesktopWindow:
         # its size while it closes would deadlock the GUI thread on itself.
         self.geometry = dict(geometry)
         self.closed = False
-        self.window = webview.create_window(
+        window = webview.create_window(
             f"{APP_NAME}",
             html=screens.loading_page(log_file=str(settings.dirs.log_file)),
             width=geometry["width"], height=geometry["height"],
@@ -47,6 +47,8 @@ class DesktopWindow:
             min_size=MIN_SIZE,
             text_select=True,
         )
+        assert window is not None  # pywebview returns None only for a window it could not make
+        self.window = window
         # Pages loaded so far. Replacing the page before the loading page has
         # finished loading races pywebview's own script injection into it, so
         # show_* wait for that first load.

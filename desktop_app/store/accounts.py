@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import enum
 import re
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -34,31 +33,21 @@ from dataclasses import dataclass, field
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from desktop_app.store.db import Database
 from desktop_app.errors import UserError
+from desktop_app.store import throttle
+from desktop_app.store.db import Database
 from desktop_app.store.files import FileOwners
-from desktop_app.store.sessions import (
-    Session,
-    SessionEnded,
-    SessionStore,
-    SignInRefused,
-    end_sessions,
-    forget_values,
-    hash_token,
-    session_exists,
-)
+from desktop_app.store.protocols import Session, SessionEnded, SessionStore, SignInRefused
+from desktop_app.store.sessions import end_sessions, forget_values, hash_token, session_exists
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,63}$")
 MIN_PASSWORD_BYTES = 8
 # Capped before hashing: argon2 takes anything, and a multi-megabyte "password"
 # is a cheap way to burn CPU.
 MAX_PASSWORD_BYTES = 1024
-FREE_FAILURES = 5
-MAX_LOCK_SECONDS = 900
 # How many hashes may run at once. Each takes 64 MiB and most of a core, so a
 # burst of logins queues here instead of exhausting memory.
 CONCURRENT_HASHES = 2
-FAILURE_MEMORY_SECONDS = 86400
 
 
 class LoginStatus(enum.Enum):
@@ -101,12 +90,6 @@ def validate_password(password: str) -> str:
     if size > MAX_PASSWORD_BYTES:
         raise UserError(f"Password is too long: use at most {MAX_PASSWORD_BYTES} bytes.", exit_code=2)
     return password
-
-
-def lock_seconds(failures: int) -> int:
-    if failures < FREE_FAILURES:
-        return 0
-    return min(2 ** (failures - FREE_FAILURES), MAX_LOCK_SECONDS)
 
 
 class Accounts:
@@ -194,7 +177,7 @@ class Accounts:
             )
             if cur.rowcount == 0:
                 raise UserError(f"No account named {name!r}; see 'desktop-app users list'.")
-            conn.execute("DELETE FROM login_failures WHERE username = ?", (name,))
+            throttle.forgive(conn, name)
             return end_sessions(conn, name, keep_hash=keep)
 
     def delete(self, username: str) -> None:
@@ -236,13 +219,13 @@ class Accounts:
     def authenticate(self, username: str, password: str) -> LoginResult:
         name = normalize_username(username)[:128]
         # A cheap look first, so a name under attack is answered without the write lock.
-        retry_after = self._locked_for(name)
+        retry_after = throttle.locked_for(self.db, name, self._clock())
         if retry_after:
             return LoginResult(LoginStatus.THROTTLED, retry_after=retry_after)
         with self.db.write() as conn:
             # Counted as a failure before the check, in the transaction that reads the
             # lock: the next attempt for this name, from any thread or process, sees it.
-            retry_after = self._count_attempt(conn, name)
+            retry_after = throttle.count_attempt(conn, name, self._clock())
             if retry_after:
                 return LoginResult(LoginStatus.THROTTLED, retry_after=retry_after)
             user = conn.execute("SELECT pw_hash FROM users WHERE username = ?", (name,)).fetchone()
@@ -266,7 +249,7 @@ class Accounts:
         new_hash = self._hash(password) if self.hasher.check_needs_rehash(stored) else None
         credential = stored
         with self.db.write() as conn:
-            conn.execute("DELETE FROM login_failures WHERE username = ?", (name,))
+            throttle.forgive(conn, name)
             if new_hash is not None and conn.execute(
                 "UPDATE users SET pw_hash = ?, updated_at = ? WHERE username = ? AND pw_hash = ?",
                 (new_hash, self._clock(), name, stored),
@@ -275,32 +258,3 @@ class Accounts:
             # Otherwise the password changed since it was checked: the stale
             # credential makes start_session refuse.
         return LoginResult(LoginStatus.OK, username=name, credential=credential)
-
-    def _locked_for(self, name: str) -> int:
-        now = self._clock()
-        with self.db.read() as conn:
-            row = conn.execute(
-                "SELECT locked_until FROM login_failures WHERE username = ?", (name,)
-            ).fetchone()
-        return max(1, round(row[0] - now)) if row and row[0] > now else 0
-
-    def _count_attempt(self, conn: sqlite3.Connection, name: str) -> int:
-        """Inside a write transaction: seconds the name is still locked for, or 0
-        after counting this attempt as a failure (a success forgives it)."""
-        now = self._clock()
-        row = conn.execute(
-            "SELECT failures, locked_until FROM login_failures WHERE username = ?", (name,)
-        ).fetchone()
-        if row and row[1] > now:
-            return max(1, round(row[1] - now))
-        failures = (row[0] if row else 0) + 1
-        conn.execute(
-            "INSERT INTO login_failures (username, failures, locked_until, last_failure) "
-            "VALUES (?, ?, ?, ?) ON CONFLICT (username) DO UPDATE SET "
-            "failures = excluded.failures, locked_until = excluded.locked_until, "
-            "last_failure = excluded.last_failure",
-            (name, failures, now + lock_seconds(failures), now),
-        )
-        # Forget old failures so random names cannot grow the table forever.
-        conn.execute("DELETE FROM login_failures WHERE last_failure < ?", (now - FAILURE_MEMORY_SECONDS,))
-        return 0

@@ -88,7 +88,7 @@ class FileOwners:
             ).fetchone()
         return row is not None
 
-    def forget_user(self, conn, username: str) -> list[str]:  # type: ignore[no-untyped-def]
+    def forget_user(self, conn, username: str) -> list[str]:
         """Inside the caller's write transaction (the account's deletion): drop the
         account's claims; returns the files that nobody holds any more, to delete
         with `remove` once the transaction has committed."""

@@ -13,18 +13,17 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import anyio.to_thread
-from starlette.responses import JSONResponse, RedirectResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
-
-from typing import TYPE_CHECKING
 
 from desktop_app.context import STATE_KEY, RequestContext
 from desktop_app.errors import StoreError
 from desktop_app.identity import APP_SLUG
-from desktop_app.store.sessions import TOUCH_INTERVAL_SECONDS, SessionStore
+from desktop_app.store.protocols import TOUCH_INTERVAL_SECONDS, SessionStore
 
 if TYPE_CHECKING:
     from desktop_app.store.accounts import Accounts
@@ -80,7 +79,7 @@ class SessionGate:
             return
         token = cookie_value(scope, SESSION_COOKIE)
         session = self.store.get(token) if token else None
-        if session is not None and time.time() - session.last_seen > TOUCH_INTERVAL_SECONDS:
+        if token and session is not None and time.time() - session.last_seen > TOUCH_INTERVAL_SECONDS:
             try:
                 # A write: in a worker thread, so a write lock held elsewhere stalls this request only.
                 await anyio.to_thread.run_sync(self.store.touch, token)
@@ -117,7 +116,7 @@ async def _deny(scope: Scope, receive: Receive, send: Send) -> None:
         if query:
             target += "?" + query
         location = "/login" if target in ("", "/") else "/login?next=" + quote(target, safe="/")
-        response = RedirectResponse(location, status_code=303, headers=no_store)
+        response: Response = RedirectResponse(location, status_code=303, headers=no_store)
     else:
         response = JSONResponse({"detail": "Not signed in. Sign in at /login."}, status_code=401, headers=no_store)
     await response(scope, receive, send)

@@ -193,7 +193,8 @@ class _AppFactory:
 def _patch_blocks(module: Any) -> bool:
     app_class = getattr(module, "App", None)
     create_app = inspect.getattr_static(app_class, "create_app", None) if app_class is not None else None
-    if not isinstance(create_app, staticmethod) or (_parameters(app_class.create_app) or [])[:2] != ["blocks", "app"]:
+    if app_class is None or not isinstance(create_app, staticmethod) or (
+            (_parameters(app_class.create_app) or [])[:2] != ["blocks", "app"]):
         return False
     module.App = _AppFactory(app_class)
     return True

@@ -20,51 +20,49 @@ the session gate (so it knows the account) and:
 - replaces an error message that carries internals (a path of ours, a traceback,
   an object's repr) with one sentence.
 
-Body sizes are bounded before this (limits.BodyLimit). Each rule is tested
-against the real app in tests/test_gradio_shield.py.
+Body sizes are bounded before this (limits.BodyLimit); the ASGI plumbing is in
+gradio_traffic.py. Each rule is tested against the real app (test_gradio_shield.py).
 """
 
 from __future__ import annotations
 
 import base64
-import collections
 import functools
 import hashlib
 import hmac
-import json
 import logging
 import os
 import re
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
-from urllib.parse import parse_qsl, quote, unquote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 import anyio.to_thread
 from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from desktop_app.context import context_of
 from desktop_app.store.files import SHARED, FileOwners, normalize, spellings
+from desktop_app.web.gradio_events import EVENT_ROUTE, EventOwners
+from desktop_app.web.gradio_payloads import TOO_DEEP, dumps, names_a_url, parse_body
+from desktop_app.web.gradio_traffic import (
+    API,
+    FILE_ROUTE,
+    ResponseFilter,
+    header,
+    headers_for_gradio,
+    inner_path,
+    read_body,
+    refuse,
+    replay,
+)
 
 log = logging.getLogger(__name__)
 
-API = "/gradio_api"
-# Response headers Gradio may send to the browser. Anything else is dropped: a
-# new Gradio release must not be able to add one that leaks (Set-Cookie included:
-# the shell alone sets cookies).
-ALLOWED_RESPONSE_HEADERS = frozenset({
-    b"content-type", b"content-length", b"content-range", b"accept-ranges", b"content-disposition",
-    b"content-encoding", b"cache-control", b"etag", b"last-modified", b"location", b"vary",
-    b"retry-after", b"x-content-type-options", b"x-accel-buffering",
-})
 # Query parameters that name client-chosen state.
 BOUND_PARAMETERS = ("session_hash", "upload_id")
 GENERIC_ERROR = "Something went wrong. The details are in the app's log."
-# GET call/{api_name}/{event_id} streams an event's result; POST stream/{event_id}[/close] feeds it.
-_EVENT_ROUTE = re.compile(r"^/gradio_api/(call(?:/v2)?/[^/]+|stream)/([^/]+)(?:/close)?/?$")
-MAX_EVENTS_PER_SESSION = 200  # ~30 KB a session; a page starts a few events a minute
-MAX_SESSIONS_WITH_EVENTS = 2_000
 # Routes that answer with a stream that lasts (SSE): queue/data, heartbeat,
 # call/{api}/{event_id}, upload_progress, and media streams.
 _STREAM_ROUTE = re.compile(r"^/gradio_api/(queue/data|heartbeat/|call/|upload_progress|stream/)")
@@ -72,55 +70,7 @@ _STREAM_ROUTE = re.compile(r"^/gradio_api/(queue/data|heartbeat/|call/|upload_pr
 # tabs of one account, and keeps a flood of them from taking every descriptor.
 MAX_STREAMS_PER_SESSION = 32
 MAX_JSON_CONTAINERS = 200_000  # objects and arrays in one request body (a notes box of "{" fits)
-_FILE_ROUTE = re.compile(r"^/gradio_api/file[=/](.*)$", re.S)
-_SCHEME = re.compile(r"^[a-z][a-z0-9+.\-]*:", re.I)
-_DRIVE = re.compile(r"^[a-z]:[\\/]", re.I)  # C:\ or C:/ on Windows is a path, not a scheme
-_BLANKS = "".join(chr(c) for c in range(33))  # what URL parsers strip before a scheme
 _LEAKY = re.compile(r"Traceback \(most recent call last\)|\bobject at 0x[0-9a-f]+|File \"[^\"]+\", line \d+")
-
-
-def names_a_url(value: str) -> bool:
-    """True for anything a client could take as a URL rather than a local path:
-    a scheme (`http:`, `HTTPS:`, `file:`, `data:`...) or a network path (`//`,
-    `\\\\`, `/\\`), however often percent-encoded, after the blanks and control
-    characters that URL parsers skip."""
-    for _ in range(10):  # %25252F...: decode until nothing changes
-        decoded = unquote(value)
-        if decoded == value:
-            break
-        value = decoded
-    # WHATWG URL parsing drops tabs and newlines anywhere ("ht\ttp:").
-    value = re.sub(r"[\t\n\r]", "", value).lstrip(_BLANKS).replace("\\", "/")
-    if os.name == "nt" and _DRIVE.match(value):
-        return False
-    return bool(_SCHEME.match(value)) or value.startswith("//")
-
-
-def _dicts(value: Any) -> Iterator[dict]:
-    """Every dict in a JSON value, at any depth (iteratively: no recursion limit)."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            yield item
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-
-
-def file_paths(value: Any) -> Iterator[str]:
-    """The path of every Gradio FileData in a JSON value."""
-    for item in _dicts(value):
-        path, meta = item.get("path"), item.get("meta")
-        if isinstance(path, str) and isinstance(meta, dict) and meta.get("_type") == "gradio.FileData":
-            yield path
-
-
-def _input_paths(value: Any) -> Iterator[str]:
-    """Stricter than file_paths, for what a client sends: any dict's "path"."""
-    for item in _dicts(value):
-        if isinstance(item.get("path"), str):
-            yield item["path"]
 
 
 class GradioShield:
@@ -138,10 +88,7 @@ class GradioShield:
         self._key = secrets.token_bytes(32)  # per process: bindings need not outlive it
         self._known: set[tuple[str, str]] = set()  # claims already in the store
         self._streams: dict[str, int] = {}  # session -> event streams open now
-        # session -> the event ids it started. Gradio makes event ids (uuid4) and
-        # answers anyone who names one; the shell answers only the session that
-        # started it. Per session, so one that starts thousands evicts only its own.
-        self._events: collections.OrderedDict[str, collections.OrderedDict[str, None]] = collections.OrderedDict()
+        self.events = EventOwners()  # who may name which event (gradio_events.py)
 
     # -- the session binding -------------------------------------------------
     def bind(self, session_id: str, client_value: str) -> str:
@@ -164,39 +111,39 @@ class GradioShield:
 
         refusal = await self._check_file_route(path, username) or self._check_event(path, method, session_id)
         if refusal is not None:
-            await _refuse(scope, receive, send, *refusal)
+            await refuse(scope, receive, send, *refusal)
             return
 
         scope = dict(scope)
-        scope["headers"] = _headers_for_gradio(scope.get("headers", []), file_route=bool(_FILE_ROUTE.match(path)))
+        scope["headers"] = headers_for_gradio(scope.get("headers", []), file_route=bool(FILE_ROUTE.match(path)))
         scope["query_string"] = await self._bind_query(scope.get("query_string", b""), session_id, username)
         scope = self._bind_path(scope, path, method, session_id)
 
         if method == "POST" and path.startswith(API + "/") and path != API + "/upload":
-            body = await _read_body(receive)
-            content_type = _header(scope, b"content-type")
+            body = await read_body(receive)
+            content_type = header(scope, b"content-type")
             if content_type.startswith(b"multipart/"):
                 # Gradio's blob form of component_server carries its session hash in
                 # a form field we do not rewrite: refused rather than let through unbound.
-                await _refuse(scope, receive, send, 415, "This request format is not accepted by this app.")
+                await refuse(scope, receive, send, 415, "This request format is not accepted by this app.")
                 return
             body, refusal = await self._bind_body(body, path, session_id, username)
             if refusal is not None:
-                await _refuse(scope, receive, send, *refusal)
+                await refuse(scope, receive, send, *refusal)
                 return
-            receive = _replay(body, receive)
+            receive = replay(body, receive)
             scope["headers"] = [(k, v) for k, v in scope["headers"] if k != b"content-length"] + [
                 (b"content-length", str(len(body)).encode())]
 
         streaming = method == "GET" and _STREAM_ROUTE.match(path) is not None
         if streaming and self._streams.get(session_id, 0) >= MAX_STREAMS_PER_SESSION:
             # Each stream holds a connection, and so a descriptor, for as long as it lasts.
-            await _refuse(scope, receive, send, 429, "Too many open pages of this app; close some.")
+            await refuse(scope, receive, send, 429, "Too many open pages of this app; close some.")
             return
         if streaming:
             self._streams[session_id] = self._streams.get(session_id, 0) + 1
         try:
-            await self.app(scope, receive, _ResponseFilter(self, send, path, username, session_id))
+            await self.app(scope, receive, ResponseFilter(self, send, path, username, session_id))
         finally:
             if streaming:
                 self._streams[session_id] -= 1
@@ -231,22 +178,13 @@ class GradioShield:
         self._known.update((key, p) for p in new)
 
     def started_event(self, event_id: str, session_id: str) -> None:
-        mine = self._events.setdefault(session_id, collections.OrderedDict())
-        self._events.move_to_end(session_id)
-        mine[event_id] = None
-        while len(mine) > MAX_EVENTS_PER_SESSION:  # oldest first: long finished by then
-            mine.popitem(last=False)
-        while len(self._events) > MAX_SESSIONS_WITH_EVENTS:
-            self._events.popitem(last=False)
-
-    def _session_started(self, session_id: str, event_id: object) -> bool:
-        return isinstance(event_id, str) and event_id in self._events.get(session_id, {})
+        self.events.started(event_id, session_id)
 
     def _check_event(self, path: str, method: str, session_id: str) -> tuple[int, str] | None:
-        match = _EVENT_ROUTE.match(path)
+        match = EVENT_ROUTE.match(path)
         if not match or (match.group(1).startswith("call/") and method not in ("GET", "HEAD")):
             return None
-        if not self._session_started(session_id, match.group(2)):
+        if not self.events.owns(session_id, match.group(2)):
             return 404, "No such event."
         return None
 
@@ -271,7 +209,7 @@ class GradioShield:
 
     # -- requests --------------------------------------------------------------
     async def _check_file_route(self, path: str, username: str) -> tuple[int, str] | None:
-        match = _FILE_ROUTE.match(path)
+        match = FILE_ROUTE.match(path)
         if not match:
             return None
         refusal = await self._path_refusal(match.group(1), username)
@@ -321,10 +259,10 @@ class GradioShield:
             return body, (413, "This request has too many parts.")
         # Parsing and walking megabytes takes seconds: in a worker thread, so other
         # people's requests go on meanwhile.
-        parsed = await anyio.to_thread.run_sync(_parse_body, body)
+        parsed = await anyio.to_thread.run_sync(parse_body, body)
         if parsed is None:
             return body, None  # not JSON: Gradio refuses it too (422), nothing in it is bound
-        if parsed is _TOO_DEEP:
+        if parsed is TOO_DEEP:
             return body, (400, "This request is not valid JSON.")
         payload, paths = parsed
         # Every file named anywhere in the body, not only in `data`: call/v2 takes its
@@ -337,11 +275,11 @@ class GradioShield:
                 return body, (403, "That file is not available to this account.")
         if not isinstance(payload, dict):
             return body, None
-        if path == API + "/cancel" and not self._session_started(session_id, payload.get("event_id")):
+        if path == API + "/cancel" and not self.events.owns(session_id, payload.get("event_id")):
             return body, (404, "No such event.")
         if payload.get("session_hash") is not None:  # None: Gradio uses the event's own id
             payload["session_hash"] = self.bind(session_id, str(payload["session_hash"]))
-        return await anyio.to_thread.run_sync(_dumps, payload), None
+        return await anyio.to_thread.run_sync(dumps, payload), None
 
     async def _owns_deep_link(self, link: str, username: str) -> bool:
         """A deep link (Gradio's saved state of a page) opens only for its maker."""
@@ -359,192 +297,3 @@ class GradioShield:
         return text
 
 
-class _ResponseFilter:
-    """The send side: filters headers, claims the files an answer gives out
-    (before the browser can ask for them), and scrubs error messages."""
-
-    def __init__(self, shield: GradioShield, send: Send, path: str, username: str, session_id: str) -> None:
-        self.shield, self.send = shield, send
-        self.path, self.username, self.session_id = path, username, session_id
-        self.mode = "pass"  # or "json" (buffered whole) or "sse" (line by line)
-        self.ok = False  # a 2xx answer: only those give files out (a 422 echoes the request)
-        self.start: Message | None = None
-        self.buffer = b""
-
-    async def __call__(self, message: Message) -> None:
-        if message["type"] == "http.response.start":
-            message = dict(message)
-            self.ok = 200 <= message.get("status", 200) < 300
-            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() in ALLOWED_RESPONSE_HEADERS]
-            message["headers"] = headers
-            content_type = dict(headers).get(b"content-type", b"")
-            api = self.path.startswith(API + "/") and not _FILE_ROUTE.match(self.path)
-            if api and content_type.startswith(b"application/json"):
-                self.mode, self.start = "json", message
-                return
-            if api and content_type.startswith(b"text/event-stream"):
-                self.mode = "sse"
-            await self.send(message)
-            return
-        if message["type"] != "http.response.body" or self.mode == "pass":
-            await self.send(message)
-            return
-        self.buffer += message.get("body", b"")
-        more = message.get("more_body", False)
-        if self.mode == "json":
-            if more:
-                return
-            body = await self._json(self.buffer)
-            assert self.start is not None
-            start = self.start
-            start["headers"] = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"] + [
-                (b"content-length", str(len(body)).encode())]
-            await self.send(start)
-            await self.send({"type": "http.response.body", "body": body, "more_body": False})
-            return
-        # SSE: forward whole lines only, each after its files are claimed.
-        if more:
-            cut = self.buffer.rfind(b"\n") + 1
-            ready, self.buffer = self.buffer[:cut], self.buffer[cut:]
-        else:
-            ready, self.buffer = self.buffer, b""
-        if ready or not more:
-            ready = await self._sse(ready)
-            await self.send({"type": "http.response.body", "body": ready, "more_body": more})
-
-    async def _json(self, body: bytes) -> bytes:
-        try:
-            payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            return body
-        payload = await self._inspect(payload)
-        return _dumps(payload)
-
-    async def _sse(self, chunk: bytes) -> bytes:
-        lines = chunk.split(b"\n")
-        for i, line in enumerate(lines):
-            if not line.startswith(b"data:"):
-                continue
-            try:
-                payload = json.loads(line[5:])
-            except (ValueError, UnicodeDecodeError):
-                continue
-            checked = await self._inspect(payload)
-            if checked is not payload:
-                lines[i] = b"data: " + _dumps(checked)
-        return b"\n".join(lines)
-
-    async def _inspect(self, payload: Any) -> Any:
-        """Claim the files in this answer for the account; returns the payload,
-        or a copy whose leaky error messages were replaced."""
-        shield = self.shield
-        if not self.ok:
-            pass
-        elif self.path == API + "/upload" and isinstance(payload, list):
-            await shield.claim(self.username, [p for p in payload if isinstance(p, str)], self.session_id)
-        elif self.path == API + "/deep_link" and isinstance(payload, str) and payload:
-            await shield.claim(self.username, [shield.deep_link_file(payload)], self.session_id)
-        elif isinstance(payload, dict) and isinstance(payload.get("event_id"), str) and (
-            self.path == API + "/queue/join" or self.path.startswith(API + "/call/")
-        ):
-            shield.started_event(payload["event_id"], self.session_id)
-        else:
-            await shield.claim(self.username, file_paths(payload), self.session_id)
-        return _scrub(payload, shield)
-
-
-_TOO_DEEP = object()
-
-
-def _parse_body(body: bytes) -> Any:
-    """(payload, the paths it names) or None (not JSON) or _TOO_DEEP."""
-    try:
-        payload = json.loads(body) if body.strip() else None
-    except (ValueError, UnicodeDecodeError):
-        return None
-    except RecursionError:  # nested deeper than any parser here can follow
-        return _TOO_DEEP
-    return payload, list(_input_paths(payload))
-
-
-def _dumps(payload: Any) -> bytes:
-    # ASCII: a lone surrogate (half an emoji, as JSON.stringify sends it) stays an
-    # escape instead of failing to encode.
-    return json.dumps(payload, ensure_ascii=True, separators=(",", ":")).encode()
-
-
-def _scrub(payload: Any, shield: GradioShield) -> Any:
-    """Error messages sit in `{"error": ...}` (events), `{"message": ...}` (Gradio's
-unexpected_error) or `{"detail": ...}` (HTTP errors)."""
-    if not isinstance(payload, dict):
-        return payload
-    changed = dict(payload)
-    for key in ("error", "detail", "message"):
-        if isinstance(payload.get(key), str):
-            changed[key] = shield.scrub_error(payload[key])
-    output = payload.get("output")
-    if isinstance(output, dict):
-        changed["output"] = _scrub(output, shield)
-    if changed == payload:
-        return payload
-    return changed
-
-
-# What Gradio's file route needs to serve a file (and a ranged or conditional
-# part of one). RangedFileResponse copies the request's headers into its answer,
-# so on that route Gradio sees nothing else.
-_FILE_REQUEST_HEADERS = frozenset({b"host", b"range", b"if-range", b"if-none-match", b"if-modified-since"})
-
-
-def _headers_for_gradio(headers: list[tuple[bytes, bytes]], *, file_route: bool) -> list[tuple[bytes, bytes]]:
-    """Proxy headers never reach Gradio (it builds its URLs from X-Forwarded-Host:
-    on loopback anyone could send one); file routes get only _FILE_REQUEST_HEADERS."""
-    if file_route:
-        return [(k, v) for k, v in headers if k in _FILE_REQUEST_HEADERS]
-    return [(k, v) for k, v in headers if not k.startswith(b"x-forwarded-") and k != b"forwarded"]
-
-
-def inner_path(scope: Scope) -> str:
-    """The path inside the Gradio mount (Starlette keeps the full path, with root_path beside it)."""
-    path, root = scope["path"], scope.get("root_path", "")
-    if root and path.startswith(root):
-        return path[len(root):]
-    return path
-
-
-def _header(scope: Scope, name: bytes) -> bytes:
-    for key, value in scope.get("headers", []):
-        if key == name:
-            return value.lower()
-    return b""
-
-
-async def _read_body(receive: Receive) -> bytes:
-    # Bounded already by limits.BodyLimit, outside this middleware.
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()  # then whatever comes next (a disconnect)
-
-    return replay
-
-
-async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, message: str) -> None:
-    await JSONResponse({"detail": message}, status_code=status, headers={"cache-control": "no-store"})(
-        scope, receive, send)

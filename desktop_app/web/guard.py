@@ -84,7 +84,7 @@ class GuardMiddleware:
         host = headers.get("host", "")
         server = scope.get("server") or (None, None)
         reason = None
-        if host not in allowed_hosts(server[1]):
+        if server[1] is None or host not in allowed_hosts(server[1]):
             reason = "unexpected Host header"
         else:
             origin = headers.get("origin")

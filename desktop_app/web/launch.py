@@ -19,9 +19,9 @@ from urllib.parse import parse_qs
 from starlette.responses import HTMLResponse, RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from desktop_app.web.gate import cookie_value
 from desktop_app.identity import APP_NAME, APP_SLUG
 from desktop_app.instance import SHOW_PATH
+from desktop_app.web.gate import cookie_value
 
 LAUNCH_PATH = "/_launch"
 LAUNCH_COOKIE = f"{APP_SLUG}-launch"

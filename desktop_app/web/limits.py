@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 
 import anyio
-
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from html import escape
 
-from desktop_app.store.accounts import MIN_PASSWORD_BYTES
 from desktop_app.identity import APP_NAME
+from desktop_app.store.accounts import MIN_PASSWORD_BYTES
 
 # Our own pages need nothing but themselves: no scripts at all, forms post home.
 PAGE_CSP = (

@@ -18,8 +18,8 @@ import threading
 import uvicorn
 
 from desktop_app.errors import UserError
-from desktop_app.web.http_protocol import HEADER_TIMEOUT_SECONDS, MAX_PENDING_HEADS, h11_protocol
 from desktop_app.logs import FILE_ONLY
+from desktop_app.web.http_protocol import HEADER_TIMEOUT_SECONDS, MAX_PENDING_HEADS, h11_protocol
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ class _Uvicorn(uvicorn.Server):
 
 
 class ServerThread:
-    def __init__(self, app, sock: socket.socket, *,  # type: ignore[no-untyped-def]
+    def __init__(self, app, sock: socket.socket, *,
                  header_timeout: float = HEADER_TIMEOUT_SECONDS,
                  max_pending_heads: int = MAX_PENDING_HEADS) -> None:
         """`sock` comes from bind_socket(), so a busy port fails before the slow

@@ -49,7 +49,7 @@ def _html(body: str, status: int = 200, csrf: Csrf | None = None) -> HTMLRespons
     return response
 
 
-async def _limited(limiter: anyio.CapacityLimiter, fn, *args):  # type: ignore[no-untyped-def]
+async def _limited(limiter: anyio.CapacityLimiter, fn, *args):
     async with limiter:
         return await run_in_threadpool(fn, *args)
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import PASSWORD, LiveServer, make_settings, run_cli
-from tests.xdisplay import VirtualDisplay
+from tests.support.helpers import PASSWORD, LiveServer, make_settings, run_cli
+from tests.support.xdisplay import VirtualDisplay
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import APP_COMMAND, PASSWORD, AppProcess, assert_one_line_error, launched_client, run_cli, sign_in
+from tests.support.helpers import APP_COMMAND, PASSWORD, AppProcess, assert_one_line_error, launched_client, run_cli, sign_in
 
 
 def test_users_commands(data_dir: Path) -> None:
@@ -143,8 +143,8 @@ def test_environment_sets_the_data_dir(data_dir: Path) -> None:
 
 
 def test_a_dying_server_thread_is_said_not_hung(data_dir: Path) -> None:
-    # tests/server_killer_ui.py raises an exception inside the server thread 1 s after the UI is built.
-    app = AppProcess(data_dir, "--ui", "tests.server_killer_ui:build")
+    # tests/apps/server_killer_ui.py raises an exception inside the server thread 1 s after the UI is built.
+    app = AppProcess(data_dir, "--ui", "tests.apps.server_killer_ui:build")
     try:
         app.wait_ready()
         code = app.proc.wait(30)  # not a hang

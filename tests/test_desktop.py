@@ -19,9 +19,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from desktop_app.desktop.backends import has_gpu_render_node, linux_backend
-from tests.helpers import AppProcess, launched_client, sign_in
-from tests.windowed import alive, descendants, launched
-from tests.xdisplay import VirtualDisplay, app_ui_shown, count, is_error_red, is_orange, login_page_shown
+from tests.support.helpers import AppProcess, launched_client, sign_in
+from tests.support.windowed import alive, descendants, launched
+from tests.support.xdisplay import VirtualDisplay, app_ui_shown, count, is_error_red, is_orange, login_page_shown
 
 pytestmark = [pytest.mark.window, pytest.mark.skipif(sys.platform != "linux", reason="Xvfb tests run on Linux")]
 
@@ -317,8 +317,8 @@ def test_closing_the_window_while_it_starts(xdisplay: VirtualDisplay, account: P
 
 
 def test_a_dying_server_is_shown_in_the_window(xdisplay: VirtualDisplay, account: Path) -> None:
-    # The server thread dies after the login page is up (tests/server_killer_ui.py): a red sentence, not a dead page.
-    with launched(xdisplay, account, extra_args=("--ui", "tests.server_killer_ui:build")) as app:
+    # The server thread dies after the login page is up (tests/apps/server_killer_ui.py): a red sentence, not a dead page.
+    with launched(xdisplay, account, extra_args=("--ui", "tests.apps.server_killer_ui:build")) as app:
         app.wait_ready()
         xdisplay.wait_for(lambda s: count(s, is_error_red) > 300)
         assert app.close() == 1
@@ -351,14 +351,14 @@ def _center_of_widest_orange(shot) -> tuple[int, int]:  # type: ignore[no-untype
 def test_a_download_is_saved_through_the_save_dialog(
     xdisplay: VirtualDisplay, account: Path, tmp_path: Path, webview: str
 ) -> None:
-    # tests/download_ui.py: one wide button that downloads a text file. The save
+    # tests/apps/download_ui.py: one wide button that downloads a text file. The save
     # dialog must open (GTK's did not when GLib knows no XDG download folder, as
     # here; pywebview's Qt handler raised), and the file must land where the person says.
-    from tests.download_ui import CONTENT
+    from tests.apps.download_ui import CONTENT
 
     target = tmp_path / "saved" / "my-report.txt"
     target.parent.mkdir()
-    with launched(xdisplay, account, extra_args=("--ui", "tests.download_ui:build", "--webview", webview)) as app:
+    with launched(xdisplay, account, extra_args=("--ui", "tests.apps.download_ui:build", "--webview", webview)) as app:
         app.wait_ready()
         app.sign_in()
         shot = xdisplay.wait_for(app_ui_shown)

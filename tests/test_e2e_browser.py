@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.helpers import PASSWORD, AppProcess
+from tests.support.helpers import PASSWORD, AppProcess
 
 pytestmark = pytest.mark.browser
 
@@ -142,9 +142,9 @@ XSS_PAYLOADS = [
 
 
 def test_script_in_markdown_or_html_output_runs_nothing(browser, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    from tests.helpers import LiveServer, make_settings
+    from tests.support.helpers import LiveServer, make_settings
 
-    live = LiveServer(make_settings(data_dir, ui="tests.xss_ui:build"))
+    live = LiveServer(make_settings(data_dir, ui="tests.apps.xss_ui:build"))
     live.services.accounts.create("alice", PASSWORD)
     context = browser.new_context()
     page = context.new_page()

@@ -18,7 +18,7 @@ import pytest
 
 from desktop_app.store.db import Database
 
-WRITER = Path(__file__).with_name("fault_writer.py")
+WRITER = Path(__file__).parent / "support" / "fault_writer.py"
 KILLS = int(os.environ.get("DESKTOP_APP_TEST_KILLS", "200"))
 
 
@@ -99,7 +99,7 @@ def test_other_processes_writing_never_reach_a_person(live_with_user) -> None:  
     request succeeds (no "database is locked" reaches anyone) and no write is lost."""
     import multiprocessing
 
-    from tests.helpers import sign_in
+    from tests.support.helpers import sign_in
     from tests.test_web import call_event
 
     store = live_with_user.settings.dirs.db_path
@@ -156,7 +156,7 @@ def fill_up(directory: Path) -> Path:
 
 
 def test_a_full_disk_loses_nothing_and_lets_nobody_in(small_disk: Path) -> None:
-    from tests.helpers import PASSWORD, LiveServer, make_settings, sign_in
+    from tests.support.helpers import PASSWORD, LiveServer, make_settings, sign_in
     from tests.test_web import event_outcome
 
     live = LiveServer(make_settings(small_disk / "data"))  # the store and Gradio's temp files on the small disk

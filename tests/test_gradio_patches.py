@@ -11,7 +11,7 @@ import types
 from pathlib import Path
 
 from desktop_app.web import gradio_patches
-from tests.helpers import PASSWORD, AppProcess, assert_gradio_patches_applied, launched_client, run_cli, sign_in
+from tests.support.helpers import PASSWORD, AppProcess, assert_gradio_patches_applied, launched_client, run_cli, sign_in
 from tests.test_web import call_event
 
 FRESH = """

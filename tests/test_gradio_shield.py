@@ -19,7 +19,7 @@ import pytest
 from desktop_app.web.csrf import CSRF_COOKIE
 from desktop_app.web.gate import SESSION_COOKIE
 from desktop_app.web.launch import LAUNCH_COOKIE
-from tests.helpers import PASSWORD, LiveServer, launched_client, sign_in
+from tests.support.helpers import PASSWORD, LiveServer, launched_client, sign_in
 from tests.test_web import call_event, event_outcome
 
 # -- outbound connections, seen from inside this process ----------------------
@@ -342,7 +342,7 @@ def test_an_event_id_answers_only_the_session_that_started_it(alice_and_bob: tup
 
 
 def test_a_deep_link_opens_only_for_its_maker(live_with) -> None:  # type: ignore[no-untyped-def]
-    live = live_with(ui="tests.deep_link_ui:build")
+    live = live_with(ui="tests.apps.deep_link_ui:build")
     with signed_in_pair(live) as (alice, bob):
         r = alice.post("/gradio/gradio_api/queue/join",
                        json={"data": ["alice's secret"], "fn_index": fn_index(alice, "echo"), "session_hash": "tab"})
@@ -361,9 +361,9 @@ def test_a_deep_link_opens_only_for_its_maker(live_with) -> None:  # type: ignor
 
 
 def test_deleting_an_account_deletes_its_files_and_deep_links(live_with) -> None:  # type: ignore[no-untyped-def]
-    from tests.helpers import run_cli
+    from tests.support.helpers import run_cli
 
-    live = live_with(ui="tests.deep_link_ui:build")
+    live = live_with(ui="tests.apps.deep_link_ui:build")
     with signed_in_pair(live) as (alice, bob):
         hers = upload(alice, "hers.txt", b"only alice")
         both = upload(alice, "both.txt", b"alice and bob")
@@ -423,7 +423,7 @@ def test_a_symlinked_prefix_is_the_same_file(alice_and_bob: tuple[httpx.Client, 
 
 
 def test_percent_encoded_parameter_names_are_bound_too(live_with) -> None:  # type: ignore[no-untyped-def]
-    live = live_with(ui="tests.deep_link_ui:build")
+    live = live_with(ui="tests.apps.deep_link_ui:build")
     with signed_in_pair(live) as (alice, bob):
         # An event started without a hash: Gradio keys it by its own event id.
         event_id = alice.post("/gradio/gradio_api/call/echo", json={"data": ["alice's words"]}).json()["event_id"]

@@ -8,7 +8,7 @@ import re
 import threading
 from pathlib import Path
 
-from tests.helpers import PASSWORD, AppProcess, csrf_from, launched_client, run_cli, sign_in
+from tests.support.helpers import PASSWORD, AppProcess, csrf_from, launched_client, run_cli, sign_in
 
 BURST = 16
 

@@ -9,10 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.helpers import PASSWORD, launched_client, run_cli, sign_in
+from tests.support.helpers import PASSWORD, launched_client, run_cli, sign_in
 from tests.test_web import call_event
 
-NETWATCH = Path(__file__).with_name("netwatch.py")
+NETWATCH = Path(__file__).parent / "support" / "netwatch.py"
 
 
 def test_no_outbound_connections(data_dir: Path, tmp_path: Path) -> None:

@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 
 from desktop_app.identity import APP_SLUG, BUNDLE_ID
-from tests.exercise import exercise
-from tests.helpers import assert_gradio_patches_applied, run_cli
-from tests.windowed import launched
-from tests.xdisplay import VirtualDisplay, app_ui_shown
+from tests.support.exercise import exercise
+from tests.support.helpers import assert_gradio_patches_applied, run_cli
+from tests.support.windowed import launched
+from tests.support.xdisplay import VirtualDisplay, app_ui_shown
 
 pytestmark = [pytest.mark.packaging,
               pytest.mark.skipif(sys.platform != "linux", reason="the Linux bundle and .deb are built on Linux")]
@@ -101,7 +101,7 @@ def in_offline_namespace(command: str, strace_log: Path) -> subprocess.Completed
 
 def test_frozen_app_works_offline_and_connects_nowhere(frozen: list[str], data_dir: Path, tmp_path: Path) -> None:
     log = tmp_path / "strace.txt"
-    r = in_offline_namespace(f"{sys.executable} -m tests.exercise {frozen[0]} {data_dir}", log)
+    r = in_offline_namespace(f"{sys.executable} -m tests.support.exercise {frozen[0]} {data_dir}", log)
     assert r.returncode == 0, f"the frozen app did not work offline:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
     traced = log.read_text()
     assert 'inet_addr("127.0.0.1")' in traced, "strace saw no loopback traffic: then it saw nothing"

@@ -12,7 +12,7 @@ import pytest
 
 from desktop_app.errors import UserError
 from desktop_app.paths import ensure_private_dir
-from tests.helpers import PASSWORD, assert_one_line_error, run_cli
+from tests.support.helpers import PASSWORD, assert_one_line_error, run_cli
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
 

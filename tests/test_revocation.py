@@ -22,7 +22,7 @@ from desktop_app.store.accounts import Accounts, LoginStatus
 from desktop_app.store.db import Database
 from desktop_app.store.protocols import Session
 from desktop_app.web.gate import SESSION_COOKIE
-from tests.helpers import PASSWORD, LiveServer, run_cli, sign_in
+from tests.support.helpers import PASSWORD, LiveServer, run_cli, sign_in
 from tests.test_auth import FAST, make_accounts
 from tests.test_web import call_event, event_outcome
 

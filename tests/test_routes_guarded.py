@@ -12,7 +12,7 @@ from starlette.routing import Mount, WebSocketRoute
 
 from desktop_app.web.deferred import DeferredApp
 from desktop_app.web.gradio_shield import GradioShield
-from tests.helpers import LiveServer, sign_in
+from tests.support.helpers import LiveServer, sign_in
 
 # path -> methods that must answer without a session. Nothing else may.
 PUBLIC = {

@@ -28,7 +28,7 @@ from desktop_app.web.app import create_app
 from desktop_app.web.csrf import CSRF_COOKIE
 from desktop_app.web.http_protocol import HEADER_TIMEOUT_SECONDS, MAX_PENDING_HEADS
 from desktop_app.web.server import OPEN_FILES_CAP, ServerThread, bind_socket
-from tests.helpers import APP_COMMAND, PASSWORD, LiveServer, csrf_from, make_settings
+from tests.support.helpers import APP_COMMAND, PASSWORD, LiveServer, csrf_from, make_settings
 
 
 def _sockets_of_this_process() -> Iterator[socket.socket]:

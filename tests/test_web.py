@@ -13,7 +13,7 @@ import httpx
 
 from desktop_app.web.csrf import CSRF_COOKIE
 from desktop_app.web.gate import SESSION_COOKIE
-from tests.helpers import PASSWORD, LiveServer, csrf_from, sign_in
+from tests.support.helpers import PASSWORD, LiveServer, csrf_from, sign_in
 
 
 def test_first_run_creates_the_account_and_signs_in(live: LiveServer) -> None:
@@ -250,7 +250,7 @@ def test_gradio_event_reaches_the_users_own_data(live_with_user: LiveServer) -> 
 
 
 def test_requests_before_gradio_is_built_wait_and_then_events_work(live_with) -> None:  # type: ignore[no-untyped-def]
-    live = live_with(ui="tests.slow_ui:build")
+    live = live_with(ui="tests.apps.slow_ui:build")
     with live.client() as client:
         assert sign_in(client, "alice").status_code == 303  # the login path never waits for Gradio
         assert live.loader is not None and not live.loader.done
@@ -291,7 +291,7 @@ def test_instance_route_needs_the_instance_token(live_with_user: LiveServer) -> 
 
 def test_launch_token_keeps_strangers_from_every_page(live_with) -> None:  # type: ignore[no-untyped-def]
     from desktop_app.web.launch import LAUNCH_COOKIE
-    from tests.helpers import launched_client
+    from tests.support.helpers import launched_client
 
     token = "t" * 43
     live = live_with(with_ui=False, launch_token=token)

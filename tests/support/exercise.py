@@ -2,7 +2,7 @@
 account with its CLI, start it headless, sign in over HTTP, open the Gradio
 page, run a Gradio event through its API, stop it with SIGTERM (exit 0).
 
-    python -m tests.exercise COMMAND... DATA_DIR     # exit 0 when all of it worked
+    python -m tests.support.exercise COMMAND... DATA_DIR     # exit 0 when all of it worked
 
 A module of its own so that a test can also run it inside a network namespace
 with no route out (tests/test_packaging.py), where the test's own process
@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from tests.helpers import PASSWORD, AppProcess, launched_client, run_cli, sign_in
+from tests.support.helpers import PASSWORD, AppProcess, launched_client, run_cli, sign_in
 from tests.test_web import call_event
 
 

@@ -10,8 +10,8 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from tests.helpers import APP_COMMAND, PASSWORD
-from tests.xdisplay import VirtualDisplay, login_page_shown
+from tests.support.helpers import APP_COMMAND, PASSWORD
+from tests.support.xdisplay import VirtualDisplay, login_page_shown
 
 
 class WindowApp:

@@ -2,7 +2,7 @@
 is built, the way an unexpected exception inside the server would: the app
 must say so in one sentence (stderr, or the window) and in its log, not hang.
 
-    desktop-app --ui tests.server_killer_ui:build
+    desktop-app --ui tests.apps.server_killer_ui:build
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Python raises an audit event for each socket.connect / getaddrinfo, whichever
 library makes it (httpx, urllib, huggingface_hub ...). Anything not aimed at the
 loopback interface is written, one per line, to the file named by NETWATCH_LOG.
 
-    NETWATCH_LOG=out.txt python tests/netwatch.py --headless --data-dir ...
+    NETWATCH_LOG=out.txt python tests/support/netwatch.py --headless --data-dir ...
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Each user value is a JSON record that carries a checksum of its own payload,
 so a reader can tell a wholly written record from a torn one. Prints "writing"
 once it has done its first write, so the killer knows the loop is under way.
 
-    python tests/fault_writer.py STORE_PATH SEED
+    python tests/support/fault_writer.py STORE_PATH SEED
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path.cwd()))
 
-from tests.helpers import PASSWORD, LiveServer, make_settings, sign_in  # noqa: E402
+from tests.support.helpers import PASSWORD, LiveServer, make_settings, sign_in  # noqa: E402
 
 
 def median_ms(fn, runs: int) -> float:  # type: ignore[no-untyped-def]

@@ -306,7 +306,7 @@ def window_run(data_dir: Path, screen: Screen, *, sign_in: bool, linger: float =
     finally:
         stop_app(proc)
     if sign_in:  # written by the page; on disk once the app has exited
-        for label, timeline in zip(("cold", "warm"), page_timelines(data_dir, run)):
+        for label, timeline in zip(("cold", "warm"), page_timelines(data_dir, run), strict=False):
             result.update({f"{label}.{step}": timeline[step] / 1000 for step in TIMELINE_STEPS})
     return result
 

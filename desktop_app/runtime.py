@@ -53,6 +53,7 @@ class Runtime:
         self.loader: GradioLoader | None = None
         self.server: ServerThread | None = None
         self.url: str | None = None  # the launch URL, once started
+        self._remember_port = False
         self.should_exit = threading.Event()
         self._guard = threading.Lock()  # start's steps against stop()
 
@@ -116,11 +117,7 @@ class Runtime:
             raise UserError(f"The local server did not start ({server.error or 'timed out'}); "
                             f"see the log at {settings.dirs.log_file}.")
         self.lock.publish(server.url)
-        if remember_port:
-            try:
-                write_private(settings.data_dir / LAST_PORT, str(server.port))
-            except OSError as exc:  # the next launch takes another port: not worth an error
-                log.warning("could not save the server's port: %s", exc)
+        self._remember_port = remember_port  # written in watch(), off the path to the first page
         log.info("serving %s (ready after %.3fs)", server.url, time.perf_counter() - self.t0)
         self.url = launch_url(server.url, token)
         # Like Jupyter: the address to open carries this launch's token.
@@ -132,6 +129,11 @@ class Runtime:
         (`if_server_dies` says what to do then) or the UI cannot be built.
         Without its UI the app is no use: say why, and stop cleanly."""
         assert self.server is not None and self.loader is not None
+        if self._remember_port:
+            try:
+                write_private(self.settings.data_dir / LAST_PORT, str(self.server.port))
+            except OSError as exc:  # the next launch takes another port: not worth an error
+                log.warning("could not save the server's port: %s", exc)
         while not self.should_exit.wait(0.25):
             if not self.server.alive and not self.should_exit.is_set():
                 raise UserError(f"{self.server.death_notice()} {if_server_dies}")
@@ -189,6 +191,8 @@ def _last_port(settings: Settings) -> int | None:
     on a new port each launch, WebKit fetched all of Gradio's ~60 scripts and
     stylesheets again at the first sign-in."""
     text = read_private(settings.data_dir / LAST_PORT)
-    if text is not None and text.strip().isdigit() and 1024 <= int(text) <= 65535:
-        return int(text)
-    return None
+    try:
+        port = int(text.strip()[:5]) if text is not None and text.strip().isascii() else 0
+    except ValueError:  # a damaged file costs a new port, never the start
+        return None
+    return port if 1024 <= port <= 65535 else None

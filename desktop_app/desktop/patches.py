@@ -24,7 +24,10 @@ def applies(what: str, *, installed: str | None = None) -> bool:
         try:
             installed = version("pywebview")
         except PackageNotFoundError:
-            return False
+            # No metadata (a bundle built without it): what it replaces is still
+            # checked before each patch, so apply it rather than lose the fix.
+            log.info("pywebview's version is unknown: %s is applied", what)
+            return True
     try:
         major_minor = tuple(int(part) for part in installed.split(".")[:2])
     except ValueError:

@@ -64,6 +64,9 @@ from Xlib import X, display
 
 USERNAME, PASSWORD = "bench", "benchmark password"
 BENCH_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH_DIR.parent))  # run as a script from anywhere: the repo's tests package too
+from tests.support.xdisplay import VirtualDisplay  # noqa: E402
+
 LOG_STAMP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) ")
 MILESTONES = (("page1", "page 1 loaded in the window"), ("page2", "page 2 loaded in the window"),
               ("build", "Gradio build started"), ("gradio", "Gradio UI ready"))
@@ -82,20 +85,6 @@ def read_line(stream, what: str, timeout: float = 60) -> str:  # type: ignore[no
     if not select.select([stream], [], [], timeout)[0]:
         raise RuntimeError(f"timed out waiting for {what}")
     return stream.readline()
-
-
-def start_xvfb() -> tuple[subprocess.Popen, str]:
-    r, w = os.pipe()
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(w), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-                            pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(w)
-    with os.fdopen(r) as f:
-        number = read_line(f, "Xvfb", timeout=30).strip()
-    if not number:
-        proc.kill()
-        proc.wait(10)
-        raise RuntimeError("Xvfb did not start")
-    return proc, ":" + number
 
 
 def start_app(args: list[str], env: dict[str, str], stdout=subprocess.DEVNULL) -> subprocess.Popen:  # type: ignore[no-untyped-def]
@@ -440,9 +429,9 @@ def main() -> None:
     print(" ".join(COMMAND))
     if not args.command:
         print(f"desktop_app from {package_used()}")
-    xvfb, name = start_xvfb()
+    xvfb = VirtualDisplay()  # the tests' own Xvfb (tests/support/xdisplay.py)
     try:
-        screen = Screen(name)
+        screen = Screen(xvfb.name)
         with tempfile.TemporaryDirectory() as tmp:
             data_dir = Path(tmp) / "data"
             subprocess.run([*COMMAND, "users", "add", USERNAME, "--password-stdin", "--data-dir", str(data_dir)],
@@ -458,11 +447,7 @@ def main() -> None:
                 kept.append(kept_session_run(data_dir, screen, marker=sign_in, run=i + 1))
                 imports.append(import_gradio_seconds())
     finally:
-        xvfb.terminate()
-        try:
-            xvfb.wait(10)
-        except subprocess.TimeoutExpired:
-            xvfb.kill()
+        xvfb.close()
     rows = [] if args.kept_only else [("start -> loading screen on screen", [r["visible"] for r in results]),
             ("start -> loading screen loaded", [r["loading"] for r in results]),
             ("start -> login page loaded", [r["login"] for r in results])]

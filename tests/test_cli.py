@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.helpers import APP_COMMAND, PASSWORD, AppProcess, assert_one_line_error, launched_client, run_cli, sign_in
+from tests.support.helpers import APP_COMMAND, PASSWORD, AppProcess, app_env, assert_one_line_error, launched_client, run_cli, sign_in
 
 
 def test_users_commands(data_dir: Path) -> None:
@@ -130,14 +130,8 @@ def test_data_dir_that_is_a_file(tmp_path: Path) -> None:
 
 
 def test_environment_sets_the_data_dir(data_dir: Path) -> None:
-    import os
-    import subprocess
-    import sys
-
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("DESKTOP_APP_")},
-           "DESKTOP_APP_DATA_DIR": str(data_dir)}
-    r = subprocess.run([sys.executable, "-m", "desktop_app", "users", "add", "zoe", "--password-stdin"],
-                       input=PASSWORD + "\n", capture_output=True, text=True, env=env, timeout=60)
+    r = run_cli("users", "add", "zoe", "--password-stdin", input=PASSWORD + "\n",
+                env={"DESKTOP_APP_DATA_DIR": str(data_dir)})
     assert r.returncode == 0, r.stderr
     assert (data_dir / "desktop-app.sqlite3").exists()
 
@@ -202,7 +196,7 @@ def run_cli_raw(*args: str, stdin: bytes | int | None = subprocess.DEVNULL, cwd:
                 command: Sequence[str] = APP_COMMAND) -> subprocess.CompletedProcess[str]:
     """Like run_cli, with bytes (or a file) on stdin, and no controlling terminal:
     a password prompt can neither reach the developer's terminal nor wait for it."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("DESKTOP_APP_")} | (env or {})
+    full_env = app_env(env)
     feed: dict[str, object] = {"input": stdin} if isinstance(stdin, bytes) else {"stdin": stdin}
     r = subprocess.run([*command, *args], capture_output=True, env=full_env, cwd=cwd, timeout=60,
                        start_new_session=True, **feed)  # type: ignore[call-overload]
@@ -217,9 +211,8 @@ def run_at_terminal(*args: str, typed: Sequence[bytes]) -> tuple[int, str]:
     import pty
 
     master, slave = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DESKTOP_APP_")}
     proc = subprocess.Popen([*APP_COMMAND, *args], stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=env, start_new_session=True)  # no /dev/tty: getpass uses the pty on stdin
+                            env=app_env(), start_new_session=True)  # no /dev/tty: getpass uses the pty on stdin
     os.close(slave)
     assert proc.stderr is not None
     err = b""

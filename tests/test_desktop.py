@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from desktop_app.desktop.backends import has_gpu_render_node, linux_backend
-from tests.support.helpers import AppProcess, launched_client, sign_in
+from tests.support.helpers import AppProcess, launched_client, run_cli, sign_in
 from tests.support.windowed import alive, descendants, launched
 from tests.support.xdisplay import VirtualDisplay, app_ui_shown, count, is_error_red, is_orange, login_page_shown
 
@@ -69,8 +69,7 @@ def test_second_launch_raises_the_first_and_exits(xdisplay: VirtualDisplay, acco
         launch = first.wait_ready()
         t0 = time.monotonic()
         try:
-            second = subprocess.run([sys.executable, "-m", "desktop_app", "--data-dir", str(account)],
-                                    capture_output=True, text=True, env=xdisplay.env(), timeout=30)
+            second = run_cli("--data-dir", str(account), env=xdisplay.app_env(), timeout=30)
         except subprocess.TimeoutExpired as exc:
             raise AssertionError(f"the second launch did not exit; its stderr: {exc.stderr!r}") from None
         elapsed = time.monotonic() - t0

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support.helpers import PASSWORD, launched_client, run_cli, sign_in
+from tests.support.helpers import PASSWORD, AppProcess, launched_client, run_cli, sign_in
 from tests.test_web import call_event
 
 NETWATCH = Path(__file__).parent / "support" / "netwatch.py"
@@ -18,25 +18,18 @@ NETWATCH = Path(__file__).parent / "support" / "netwatch.py"
 def test_no_outbound_connections(data_dir: Path, tmp_path: Path) -> None:
     run_cli("users", "add", "alice", "--password-stdin", "--data-dir", str(data_dir), input=PASSWORD + "\n")
     log = tmp_path / "netwatch.txt"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DESKTOP_APP_", "GRADIO_", "HF_"))}
-    env["NETWATCH_LOG"] = str(log)
-    proc = subprocess.Popen([sys.executable, str(NETWATCH), "--headless", "--data-dir", str(data_dir)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    # No GRADIO_* or HF_* of the developer's either: the app's own settings must keep it offline.
+    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith(("GRADIO_", "HF_"))}
+    app = AppProcess(data_dir, env={**env, "NETWATCH_LOG": str(log)}, command=(sys.executable, str(NETWATCH)))
     try:
-        line = proc.stdout.readline()  # type: ignore[union-attr]
-        assert line.startswith("READY "), proc.stderr.read() if proc.poll() is not None else line  # type: ignore[union-attr]
-        with launched_client(line.split()[1]) as client:
+        with launched_client(app.wait_ready()) as client:
             sign_in(client, "alice")
             for path in ("/gradio/", "/gradio/config", "/gradio/theme.css", "/gradio/gradio_api/info"):
                 assert client.get(path).status_code == 200, path
             assert call_event(client, "save_notes", ["offline"])[0].startswith("Saved")
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(30) == 0
+        assert app.stop(signal.SIGTERM) == 0, app.stderr()
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.stdout.close()  # type: ignore[union-attr]
-        proc.stderr.close()  # type: ignore[union-attr]
+        app.kill()
     assert not log.exists(), "outbound connection attempts:\n" + log.read_text()
 
 

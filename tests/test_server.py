@@ -28,7 +28,7 @@ from desktop_app.web.app import create_app
 from desktop_app.web.csrf import CSRF_COOKIE
 from desktop_app.web.http_protocol import HEADER_TIMEOUT_SECONDS, MAX_PENDING_HEADS
 from desktop_app.web.server import OPEN_FILES_CAP, ServerThread, bind_socket
-from tests.support.helpers import APP_COMMAND, PASSWORD, LiveServer, csrf_from, make_settings
+from tests.support.helpers import APP_COMMAND, PASSWORD, LiveServer, app_env, csrf_from, make_settings
 
 
 def _sockets_of_this_process() -> Iterator[socket.socket]:
@@ -294,7 +294,7 @@ CHILD_FD_LIMIT = 256  # macOS's default soft limit
 
 def _start_app(data_dir: Path, log: Path, fd_limit: tuple[int, int]) -> tuple[subprocess.Popen[str], str]:
     """`python -m desktop_app --headless` under an open file limit; returns it and its launch URL."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DESKTOP_APP_")}
+    env = app_env()
     with log.open("w") as stderr:
         child = subprocess.Popen(
             [*APP_COMMAND, "--headless", "--data-dir", str(data_dir), "--log-dir", str(log.parent / "logs")],

@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -27,6 +27,19 @@ from desktop_app.web.server import ServerThread, bind_socket
 PASSWORD = "correct horse battery"
 # How tests start the app as a user would; the packaging tests pass the frozen executable instead.
 APP_COMMAND = (sys.executable, "-m", "desktop_app")
+
+
+def app_env(overrides: Mapping[str, str | None] | None = None) -> dict[str, str]:
+    """The environment every launch of the app in the tests gets: this process's,
+    without the developer's own settings (DESKTOP_APP_*), with `overrides` laid
+    over it (None removes a variable)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DESKTOP_APP_")}
+    for key, value in (overrides or {}).items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
 
 
 def make_settings(data_dir: Path, **flags: object) -> Settings:
@@ -87,22 +100,17 @@ def sign_in(client: httpx.Client, username: str, password: str = PASSWORD) -> ht
 
 
 class AppProcess:
-    """`python -m desktop_app --headless` as a child process, as a user runs it.
+    """`python -m desktop_app --headless` as a child process, as a user runs it:
+    the one way the tests launch the app (the window's WindowApp is one too).
     `headless=False`: as launched by a double-click (a window if it can open one).
-    `env` is laid over this process's environment; a None value removes the variable."""
+    `env`: see app_env."""
 
-    def __init__(self, data_dir: Path, *args: str, env: dict[str, str | None] | None = None,
+    def __init__(self, data_dir: Path, *args: str, env: Mapping[str, str | None] | None = None,
                  command: Sequence[str] = APP_COMMAND, headless: bool = True) -> None:
         self.data_dir = data_dir
-        full_env = {k: v for k, v in os.environ.items() if not k.startswith("DESKTOP_APP_")}
-        for key, value in (env or {}).items():
-            if value is None:
-                full_env.pop(key, None)
-            else:
-                full_env[key] = value
         self.proc = subprocess.Popen(
             [*command, *(["--headless"] if headless else []), "--data-dir", str(data_dir), *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full_env,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=app_env(env),
         )
         self.launch: str | None = None  # the READY line's URL, with this launch's token
         self.url: str | None = None  # scheme://host:port
@@ -154,13 +162,11 @@ class AppProcess:
         return self._stderr
 
 
-def run_cli(*args: str, input: str | None = None, timeout: float = 60,
-            command: Sequence[str] = APP_COMMAND) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DESKTOP_APP_")}
-    return subprocess.run(
-        [*command, *args],
-        input=input, capture_output=True, text=True, timeout=timeout, env=env,
-    )
+def run_cli(*args: str, input: str | None = None, timeout: float = 60, command: Sequence[str] = APP_COMMAND,
+            env: Mapping[str, str | None] | None = None) -> subprocess.CompletedProcess[str]:
+    """A command of the app (`users ...`, a second launch) run to its end."""
+    return subprocess.run([*command, *args], input=input, capture_output=True, text=True, timeout=timeout,
+                          env=app_env(env))
 
 
 def assert_one_line_error(result, *fragments: str) -> None:  # type: ignore[no-untyped-def]

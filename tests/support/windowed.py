@@ -10,29 +10,20 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from tests.support.helpers import APP_COMMAND, PASSWORD
+from tests.support.helpers import APP_COMMAND, PASSWORD, AppProcess
 from tests.support.xdisplay import VirtualDisplay, login_page_shown
 
 
-class WindowApp:
+class WindowApp(AppProcess):
     """`python -m desktop_app` (no --headless) on the virtual display."""
 
     def __init__(self, xdisplay: VirtualDisplay, data_dir: Path, command: Sequence[str] = APP_COMMAND,
                  extra_args: Sequence[str] = (), extra_env: dict[str, str] | None = None) -> None:
+        super().__init__(data_dir, *extra_args, env={**xdisplay.app_env(), **(extra_env or {})},
+                         command=command, headless=False)
         self.x = xdisplay
-        self.data_dir = data_dir
-        env = {k: v for k, v in xdisplay.env().items() if not k.startswith("DESKTOP_APP_")}
-        env.update(extra_env or {})
-        self.proc = subprocess.Popen([*command, "--data-dir", str(data_dir), *extra_args],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         self.window = xdisplay.find_window(self.proc.pid)
         self.children: set[int] = set()
-
-    def wait_ready(self) -> str:
-        """The launch URL the window opened (with its token)."""
-        line = self.proc.stdout.readline()  # type: ignore[union-attr]
-        assert line.startswith("READY "), self.finish()
-        return line.split()[1]
 
     def note_children(self) -> None:
         self.children |= descendants(self.proc.pid)
@@ -70,13 +61,9 @@ class WindowApp:
         assert not [p for p in self.children if alive(p)], "helper processes survived the window"
 
     def finish(self) -> str:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-        out = self.proc.stderr.read()  # type: ignore[union-attr]
-        self.proc.stdout.close()  # type: ignore[union-attr]
-        self.proc.stderr.close()  # type: ignore[union-attr]
-        return out
+        """Killed if still running; its stderr."""
+        self.kill()
+        return self.stderr()
 
 
 @contextlib.contextmanager

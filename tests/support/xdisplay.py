@@ -34,6 +34,10 @@ class VirtualDisplay:
             raise RuntimeError("Xvfb did not start")
         self.name = f":{number}"
 
+    def app_env(self) -> dict[str, str | None]:
+        """What a process needs to use this display, over its own environment."""
+        return {"DISPLAY": self.name, "WAYLAND_DISPLAY": None}
+
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in ("WAYLAND_DISPLAY",)}
         env["DISPLAY"] = self.name

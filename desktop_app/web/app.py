@@ -32,7 +32,7 @@ from desktop_app.errors import StoreError
 from desktop_app.instance import SHOW_PATH
 from desktop_app.settings import Settings
 from desktop_app.web import GRADIO_PATH, views
-from desktop_app.web.deferred import DeferredApp, Loader
+from desktop_app.web.deferred import DeferredApp
 from desktop_app.web.gate import SessionGate
 from desktop_app.web.gradio_shield import GradioShield
 from desktop_app.web.guard import GuardMiddleware
@@ -41,6 +41,7 @@ from desktop_app.web.limits import BodyLimit
 
 if TYPE_CHECKING:
     from desktop_app.store import Store
+    from desktop_app.web.gradio_loader import GradioLoader
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -48,7 +49,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 def create_app(
     settings: Settings,
     store: Store,
-    ui: Loader | None = None,
+    ui: GradioLoader | None = None,
     *,
     show_token: str | None = None,
     on_show: Callable[[], None] | None = None,

@@ -15,26 +15,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from html import escape
-from typing import Any, Protocol
+from typing import TYPE_CHECKING
 
 from starlette.responses import HTMLResponse
 from starlette.types import Receive, Scope, Send
 
-
-class Loader(Protocol):
-    app: Any
-    host: Any
-    error: Any
-
-    @property
-    def done(self) -> bool: ...
-
-    def start(self, reason: str = ...) -> Any:
-        """Start building, if not started yet."""
+if TYPE_CHECKING:
+    from desktop_app.web.gradio_loader import GradioLoader
 
 
 class DeferredApp:
-    def __init__(self, loader: Loader, *, wait_seconds: float = 120.0) -> None:
+    def __init__(self, loader: GradioLoader, *, wait_seconds: float = 120.0) -> None:
         self.loader = loader
         self.wait_seconds = wait_seconds
         self._lifespan: contextlib.AbstractAsyncContextManager | None = None
@@ -66,6 +57,7 @@ class DeferredApp:
             if self._started:
                 return
             host = self.loader.host
+            assert host is not None  # done, without an error: built
             lifespan = host.router.lifespan_context(host)
             await lifespan.__aenter__()
             self._lifespan = lifespan

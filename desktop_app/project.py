@@ -1,0 +1,140 @@
+"""A developer's own project: the `[tool.desktop-app]` table in their pyproject.toml.
+
+    [tool.desktop-app]
+    name = "Unit Converter"          # window title, installer and menu name
+    ui = "converter.app:build"       # their Blocks factory
+    icon = "assets/icon.png"         # one PNG of at least 512 x 512 px
+    bundle-id = "org.example.converter"
+    # version: [project].version; slug: from name unless `slug =` is given
+
+`load_project` reads and checks it; every mistake is one UserError that names
+the key, the value and the fix. Nothing here imports the developer's code or
+Gradio: whether `ui` really returns Blocks is checked where it is built.
+(The first step of "ship your own app", issue #15: `run`, `init` and `build`
+are to use this.)
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from desktop_app.errors import UserError
+
+TABLE = "desktop-app"
+MIN_ICON_PX = 512
+# Directory names, the command, the Linux package name, the cookie prefix: so
+# lowercase letters, digits and '-', starting with a letter (Debian's rules for a
+# package name, minus '+' and '.').
+SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")
+BUNDLE_ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)+$")
+UI_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_KEYS = {"name", "ui", "icon", "bundle-id", "slug"}
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path  # the folder of pyproject.toml
+    name: str
+    slug: str
+    version: str
+    ui: str
+    icon: Path
+    bundle_id: str
+
+
+def find_pyproject(start: Path) -> Path:
+    """pyproject.toml in `start` or the nearest folder above it."""
+    start = start.absolute()
+    for folder in (start, *start.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    raise UserError(f"No pyproject.toml in {str(start)!r} or above it; run this inside your project.")
+
+
+def slug_of(name: str) -> str:
+    """'Unit Converter' -> 'unit-converter'; '' when nothing usable is left."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40].strip("-")
+
+
+def icon_size(path: Path) -> tuple[int, int]:
+    """Width and height of a PNG, from its header; UserError if it is not one."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(24)
+    except FileNotFoundError:
+        raise UserError(f"icon: {str(path)!r} does not exist; give the path of a PNG, relative to pyproject.toml.",
+                        exit_code=2) from None
+    except OSError as exc:
+        raise UserError(f"icon: cannot read {str(path)!r}: {exc.strerror or exc}.", exit_code=2) from None
+    if len(head) < 24 or not head.startswith(_PNG_SIGNATURE) or head[12:16] != b"IHDR":
+        raise UserError(f"icon: {str(path)!r} is not a PNG file; save it as PNG.", exit_code=2)
+    width, height = struct.unpack(">II", head[16:24])
+    return width, height
+
+
+def load_project(pyproject: Path) -> Project:
+    """Read and check the table; the first mistake found is the error."""
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"Cannot read {str(pyproject)!r}: {exc}.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{str(pyproject)!r} is not valid TOML ({exc}).", exit_code=2) from None
+    table = data.get("tool", {}).get(TABLE)
+    where = f"[tool.{TABLE}] in {str(pyproject)!r}"
+    if not isinstance(table, dict):
+        raise UserError(f"{str(pyproject)!r} has no [tool.{TABLE}] table; `desktop-app init` writes one.",
+                        exit_code=2)
+    unknown = sorted(set(table) - _KEYS)
+    if unknown:
+        raise UserError(f"{where}: unknown key {unknown[0]!r}; the keys are {', '.join(sorted(_KEYS))}.",
+                        exit_code=2)
+
+    def text(key: str) -> str:
+        value = table.get(key)
+        if not isinstance(value, str) or not value.strip():
+            raise UserError(f"{where} needs {key} = \"...\" (a non-empty string).", exit_code=2)
+        return value.strip()
+
+    name = text("name")
+    slug = str(table["slug"]) if "slug" in table else slug_of(name)
+    if not SLUG_RE.match(slug):
+        said = f"slug {slug!r}" if "slug" in table else f"name {name!r} makes the slug {slug!r}, which"
+        raise UserError(f"{where}: {said} is not usable: 2 to 40 lowercase letters, digits or '-', starting "
+                        "with a letter; set slug = \"...\".", exit_code=2)
+    ui = text("ui")
+    if not UI_RE.match(ui):
+        raise UserError(f"{where}: ui must look like 'package.module:function', not {ui!r}.", exit_code=2)
+    bundle_id = text("bundle-id")
+    if not BUNDLE_ID_RE.match(bundle_id):
+        raise UserError(f"{where}: bundle-id must be reverse-DNS such as 'org.example.converter', "
+                        f"not {bundle_id!r}.", exit_code=2)
+    version = _version(data.get("project", {}), pyproject)
+    icon = (pyproject.parent / text("icon")).resolve()
+    width, height = icon_size(icon)
+    if min(width, height) < MIN_ICON_PX:
+        raise UserError(f"icon: {str(icon)!r} is {width} x {height} px; it must be at least "
+                        f"{MIN_ICON_PX} x {MIN_ICON_PX} (each system's sizes are made from it).", exit_code=2)
+    return Project(root=pyproject.parent.absolute(), name=name, slug=slug, version=version, ui=ui, icon=icon,
+                   bundle_id=bundle_id)
+
+
+def _version(project: object, pyproject: Path) -> str:
+    from packaging.version import InvalidVersion, Version  # here: only a project needs it
+
+    version = project.get("version") if isinstance(project, dict) else None
+    if not isinstance(version, str):
+        raise UserError(f"[project] in {str(pyproject)!r} needs version = \"...\" (the app's version; "
+                        "a dynamic version is not read).", exit_code=2)
+    try:
+        Version(version)
+    except InvalidVersion:
+        raise UserError(f"[project] version {version!r} in {str(pyproject)!r} is not a PEP 440 version "
+                        "such as 1.0 or 2.1.3.", exit_code=2) from None
+    return version

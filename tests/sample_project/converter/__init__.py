@@ -1,0 +1,1 @@
+"""A sample developer's package: converts lengths with factors from its own data file."""

@@ -1,0 +1,106 @@
+"""A developer's own project (desktop_app/project.py): the sample in
+tests/sample_project read as its developer wrote it, and each mistake the
+table can hold answered in one line that names it."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from desktop_app.errors import UserError
+from desktop_app.project import find_pyproject, icon_size, load_project, slug_of
+
+SAMPLE = Path(__file__).parent / "sample_project"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the sample, to spoil."""
+    root = tmp_path / "converter-project"
+    shutil.copytree(SAMPLE, root)
+    return root
+
+
+def edit(root: Path, old: str, new: str) -> Path:
+    path = root / "pyproject.toml"
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new))
+    return path
+
+
+def test_the_sample_is_read_as_written(project: Path) -> None:
+    found = find_pyproject(project / "converter")  # from anywhere inside the project
+    assert found == project / "pyproject.toml"
+    p = load_project(found)
+    assert (p.name, p.slug, p.version, p.ui, p.bundle_id) == (
+        "Unit Converter", "unit-converter", "1.2.0", "converter.app:build", "org.example.converter")
+    assert p.icon == (project / "assets" / "icon.png").resolve() and p.root == project
+    assert icon_size(p.icon) == (512, 512)
+
+
+def test_a_slug_can_be_given(project: Path) -> None:
+    edit(project, 'name = "Unit Converter"', 'name = "Unit Converter"\nslug = "units"')
+    assert load_project(project / "pyproject.toml").slug == "units"
+
+
+@pytest.mark.parametrize(("name", "slug"), [
+    ("Unit Converter", "unit-converter"), ("  Ünïcode Tool! 2 ", "n-code-tool-2"), ("日本語", ""), ("A" * 60, "a" * 40),
+])
+def test_slugs_come_from_names(name: str, slug: str) -> None:
+    assert slug_of(name) == slug
+
+
+@pytest.mark.parametrize(("old", "new", "fragment"), [
+    ("[tool.desktop-app]", "[tool.other]", "has no [tool.desktop-app] table; `desktop-app init` writes one"),
+    ('name = "Unit Converter"', 'name = ""', 'needs name = "..."'),
+    ('name = "Unit Converter"', 'name = "日本語"', "makes the slug '', which is not usable"),
+    ('name = "Unit Converter"', 'name = "Unit Converter"\nslug = "Bad Slug"', "slug 'Bad Slug' is not usable"),
+    ('ui = "converter.app:build"', 'ui = "converter.app"', "ui must look like 'package.module:function'"),
+    ('bundle-id = "org.example.converter"', 'bundle-id = "converter"', "bundle-id must be reverse-DNS"),
+    ('bundle-id = "org.example.converter"', 'bundle_id = "org.example.converter"', "unknown key 'bundle_id'"),
+    ('version = "1.2.0"', 'version = "one point two"', "is not a PEP 440 version"),
+    ('version = "1.2.0"', 'dynamic = ["version"]', "needs version = "),
+    ('icon = "assets/icon.png"', 'icon = "assets/missing.png"', "does not exist; give the path of a PNG"),
+    ('[project]', '[project', "is not valid TOML"),
+])
+def test_each_mistake_is_one_line_naming_it(project: Path, old: str, new: str, fragment: str) -> None:
+    before = (project / "pyproject.toml").read_text().replace(old, new)
+    path = edit(project, old, new)
+    with pytest.raises(UserError) as caught:
+        load_project(path)
+    message = caught.value.message
+    assert fragment in message and "\n" not in message, message
+    assert path.read_text() == before  # reading never writes
+
+
+def test_an_icon_that_is_not_a_png_or_too_small_is_refused(project: Path) -> None:
+    icon = project / "assets" / "icon.png"
+    Image.new("RGB", (512, 512)).save(icon, format="JPEG")
+    with pytest.raises(UserError, match="is not a PNG file"):
+        load_project(project / "pyproject.toml")
+    Image.new("RGB", (511, 1024)).save(icon)
+    with pytest.raises(UserError, match=re.escape("is 511 x 1024 px; it must be at least 512 x 512")):
+        load_project(project / "pyproject.toml")
+
+
+def test_outside_a_project_says_where_to_run_it(tmp_path: Path) -> None:
+    # tmp_path's parents hold no pyproject.toml (they are under the system's temp folder)
+    with pytest.raises(UserError, match="No pyproject.toml in .* or above it; run this inside your project"):
+        find_pyproject(tmp_path)
+
+
+def test_the_samples_ui_runs_in_the_shell_and_reads_its_package_data(live_with, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # As `desktop-app run` will run it: the developer's package importable, their factory as --ui.
+    from tests.support.helpers import sign_in
+    from tests.test_web import call_event
+
+    monkeypatch.syspath_prepend(str(SAMPLE))
+    live = live_with(ui=load_project(SAMPLE / "pyproject.toml").ui)
+    with live.client() as client:
+        assert sign_in(client, "alice").status_code == 303
+        assert call_event(client, "convert", [26.2, "mile", "km"]) == ["42.1648 km"]  # a marathon

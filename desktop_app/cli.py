@@ -54,6 +54,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = users_sub.add_parser("list", help="list accounts")
     _add_options(p, subcommand=True)
 
+    p = sub.add_parser("init", help="add a [tool.desktop-app] table to your project's pyproject.toml")
+    for flag, helptext in (("--name", "the app's name (default: from [project].name)"),
+                           ("--ui", "MODULE:FUNCTION returning your gr.Blocks (default: PACKAGE.app:build)"),
+                           ("--icon", "a PNG of at least 512 px (default: assets/icon.png, a placeholder)"),
+                           ("--bundle-id", "reverse-DNS id (default: org.example.SLUG)"),
+                           ("--slug", "directory and command name (default: from the name)")):
+        p.add_argument(flag, dest="init_" + flag[2:].replace("-", "_"), help=helptext)
+
     store = sub.add_parser("store", help="the data store file")
     store_sub = store.add_subparsers(dest="store_command", metavar="ACTION", required=True)
     p = store_sub.add_parser("set-aside", help="move a damaged store aside (renamed, not deleted) and start fresh")
@@ -74,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_users(settings, args)
         if args.command == "store":
             return run_store(settings)
+        if args.command == "init":
+            return run_init(args)
         return run_app(settings)
     except DamagedStoreError as exc:
         assert settings is not None
@@ -204,6 +214,20 @@ def run_users(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     finally:
         services.close()
+
+
+# -- init ----------------------------------------------------------------
+def run_init(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from desktop_app.project_init import init
+
+    written = init(Path.cwd(), name=args.init_name, ui=args.init_ui, icon=args.init_icon,
+                   bundle_id=args.init_bundle_id, slug=args.init_slug)
+    project = written.project
+    print(f"{project.name} ({project.slug} {project.version}): wrote " +
+          ", ".join(str(p.relative_to(project.root)) for p in written.files) + ".")
+    return 0
 
 
 # -- store ---------------------------------------------------------------

@@ -78,14 +78,20 @@ def icon_size(path: Path) -> tuple[int, int]:
     return width, height
 
 
-def load_project(pyproject: Path) -> Project:
-    """Read and check the table; the first mistake found is the error."""
+def read_pyproject(pyproject: Path) -> dict:
     try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        return tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"Cannot read {str(pyproject)!r}: {exc}.") from None
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"{str(pyproject)!r} is not valid TOML ({exc}).", exit_code=2) from None
+
+
+def load_project(pyproject: Path, data: dict | None = None) -> Project:
+    """Read and check the table (from `data`, when given: pyproject's parsed
+    content); the first mistake found is the error."""
+    if data is None:
+        data = read_pyproject(pyproject)
     table = data.get("tool", {}).get(TABLE)
     where = f"[tool.{TABLE}] in {str(pyproject)!r}"
     if not isinstance(table, dict):

@@ -104,3 +104,61 @@ def test_the_samples_ui_runs_in_the_shell_and_reads_its_package_data(live_with, 
     with live.client() as client:
         assert sign_in(client, "alice").status_code == 303
         assert call_event(client, "convert", [26.2, "mile", "km"]) == ["42.1648 km"]  # a marathon
+
+
+# -- desktop-app init --------------------------------------------------------
+def new_project(root: Path, text: str = '[project]\nname = "my-tool"\nversion = "0.3"\n# a comment of theirs\n') -> Path:
+    (root / "src" / "my_tool").mkdir(parents=True)
+    (root / "src" / "my_tool" / "__init__.py").write_text("")
+    (root / "pyproject.toml").write_text(text)
+    return root
+
+
+def test_init_adds_the_table_and_what_it_names_and_the_ui_runs(tmp_path: Path, live_with, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from tests.support.helpers import run_cli, sign_in
+    from tests.test_web import call_event
+
+    root = new_project(tmp_path / "proj")
+    before = (root / "pyproject.toml").read_text()
+    r = run_cli("init", cwd=root / "src")  # from anywhere inside the project
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "My Tool (my-tool 0.3): wrote pyproject.toml, assets/icon.png, src/my_tool/app.py."
+    text = (root / "pyproject.toml").read_text()
+    assert text.startswith(before)  # their text and comments, untouched; the table appended
+    p = load_project(root / "pyproject.toml")
+    assert (p.name, p.slug, p.ui, p.bundle_id) == ("My Tool", "my-tool", "my_tool.app:build", "org.example.mytool")
+    assert icon_size(p.icon) == (512, 512)
+    again = run_cli("init", cwd=root)  # never twice
+    assert again.returncode == 2 and "already has a [tool.desktop-app] table" in again.stderr
+    assert (root / "pyproject.toml").read_text() == text
+    monkeypatch.syspath_prepend(str(root / "src"))
+    live = live_with(ui=p.ui)
+    with live.client() as client:
+        assert sign_in(client, "alice").status_code == 303
+        assert call_event(client, "lambda", ["Ada"]) == ["Hello, Ada!"]
+
+
+def test_init_with_a_bad_value_writes_nothing(tmp_path: Path) -> None:
+    from desktop_app.project_init import init
+
+    root = new_project(tmp_path / "proj")
+    before = sorted(p for p in root.rglob("*"))
+    text = (root / "pyproject.toml").read_text()
+    for flags, fragment in (({"bundle_id": "nope"}, "bundle-id must be reverse-DNS"),
+                            ({"name": "日本語"}, "is not usable"),
+                            ({"ui": "my_tool.app"}, "ui must look like")):
+        with pytest.raises(UserError, match=fragment):
+            init(root, **flags)
+        assert (root / "pyproject.toml").read_text() == text and sorted(root.rglob("*")) == before
+
+
+def test_init_keeps_an_existing_ui_and_icon(tmp_path: Path) -> None:
+    from desktop_app.project_init import init
+
+    root = new_project(tmp_path / "proj")
+    ui = root / "src" / "my_tool" / "screens.py"
+    ui.write_text("def make():\n    raise NotImplementedError\n")
+    Image.new("RGB", (600, 600), (1, 2, 3)).save(root / "logo.png")
+    written = init(root, ui="my_tool.screens:make", icon="logo.png", bundle_id="com.acme.tool")
+    assert written.files == [root / "pyproject.toml"]
+    assert ui.read_text().startswith("def make()") and icon_size(root / "logo.png") == (600, 600)

@@ -163,10 +163,10 @@ class AppProcess:
 
 
 def run_cli(*args: str, input: str | None = None, timeout: float = 60, command: Sequence[str] = APP_COMMAND,
-            env: Mapping[str, str | None] | None = None) -> subprocess.CompletedProcess[str]:
-    """A command of the app (`users ...`, a second launch) run to its end."""
+            env: Mapping[str, str | None] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """A command of the app (`users ...`, `init`, a second launch) run to its end."""
     return subprocess.run([*command, *args], input=input, capture_output=True, text=True, timeout=timeout,
-                          env=app_env(env))
+                          env=app_env(env), cwd=cwd)
 
 
 def assert_one_line_error(result, *fragments: str) -> None:  # type: ignore[no-untyped-def]

@@ -122,7 +122,11 @@ def load_project(pyproject: Path, data: dict | None = None) -> Project:
         raise UserError(f"{where}: bundle-id must be reverse-DNS such as 'org.example.converter', "
                         f"not {bundle_id!r}.", exit_code=2)
     version = _version(data.get("project", {}), pyproject)
-    icon = (pyproject.parent / text("icon")).resolve()
+    icon_text = text("icon")
+    icon = (pyproject.parent / icon_text).resolve()
+    if Path(icon_text).is_absolute() or not icon.is_relative_to(pyproject.parent.resolve()):
+        raise UserError(f"{where}: icon {icon_text!r} is outside the project; give a path inside it, "
+                        "relative to pyproject.toml.", exit_code=2)
     width, height = icon_size(icon)
     if min(width, height) < MIN_ICON_PX:
         raise UserError(f"icon: {str(icon)!r} is {width} x {height} px; it must be at least "

@@ -63,6 +63,8 @@ def init(start: Path, *, name: str | None = None, ui: str | None = None, icon: s
     module = ui.split(":")[0]
     new_ui = not _importable_from(root, module)
     icon_path = root / icon
+    if Path(icon).is_absolute() or not icon_path.resolve().is_relative_to(root.resolve()):
+        raise UserError(f"--icon {icon!r} is outside the project; give a path inside it.", exit_code=2)
     new_icon = not icon_path.exists()
     made = [d for d in (icon_path.parent, *icon_path.parent.parents) if not d.exists()]
     if new_icon:  # a placeholder, so that the check below reads a real icon; gone again if it fails

@@ -67,6 +67,8 @@ def test_slugs_come_from_names(name: str, slug: str) -> None:
     ('version = "1.2.0"', 'dynamic = ["version"]', "needs version = "),
     ('icon = "assets/icon.png"', 'icon = "assets/missing.png"', "does not exist; give the path of a PNG"),
     ('[project]', '[project', "is not valid TOML"),
+    ('icon = "assets/icon.png"', 'icon = "../icon.png"', "is outside the project"),
+    ('icon = "assets/icon.png"', 'icon = "/etc/icon.png"', "is outside the project"),
 ])
 def test_each_mistake_is_one_line_naming_it(project: Path, old: str, new: str, fragment: str) -> None:
     before = (project / "pyproject.toml").read_text().replace(old, new)
@@ -146,7 +148,10 @@ def test_init_with_a_bad_value_writes_nothing(tmp_path: Path) -> None:
     text = (root / "pyproject.toml").read_text()
     for flags, fragment in (({"bundle_id": "nope"}, "bundle-id must be reverse-DNS"),
                             ({"name": "日本語"}, "is not usable"),
-                            ({"ui": "my_tool.app"}, "ui must look like")):
+                            ({"ui": "my_tool.app"}, "ui must look like"),
+                            ({"icon": "../../icon.png"}, "is outside the project"),
+                            ({"icon": str(tmp_path / "elsewhere.png")}, "is outside the project"),
+                            ({"name": 'Say "hi"\nthere'}, "control characters")):
         with pytest.raises(UserError, match=fragment):
             init(root, **flags)
         assert (root / "pyproject.toml").read_text() == text and sorted(root.rglob("*")) == before

@@ -65,6 +65,8 @@ def slug_of(name: str) -> str:
 def icon_size(path: Path) -> tuple[int, int]:
     """Width and height of a PNG, from its header; UserError if it is not one."""
     try:
+        if path.exists() and not path.is_file():  # a folder, or a pipe that would block the read
+            raise UserError(f"icon: {str(path)!r} is not a file; give the path of a PNG.", exit_code=2)
         with path.open("rb") as f:
             head = f.read(24)
     except FileNotFoundError:
@@ -87,12 +89,16 @@ def read_pyproject(pyproject: Path) -> dict:
         raise UserError(f"{str(pyproject)!r} is not valid TOML ({exc}).", exit_code=2) from None
 
 
-def load_project(pyproject: Path, data: dict | None = None) -> Project:
+def load_project(pyproject: Path, data: dict | None = None, *, read_icon: bool = True) -> Project:
     """Read and check the table (from `data`, when given: pyproject's parsed
-    content); the first mistake found is the error."""
+    content); the first mistake found is the error. `read_icon=False`: the icon
+    is not there yet (init is about to write it), so only its path is checked."""
     if data is None:
         data = read_pyproject(pyproject)
-    table = data.get("tool", {}).get(TABLE)
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise UserError(f"[tool] in {str(pyproject)!r} is not a table.", exit_code=2)
+    table = tool.get(TABLE)
     where = f"[tool.{TABLE}] in {str(pyproject)!r}"
     if not isinstance(table, dict):
         raise UserError(f"{str(pyproject)!r} has no [tool.{TABLE}] table; `desktop-app init` writes one.",
@@ -127,7 +133,7 @@ def load_project(pyproject: Path, data: dict | None = None) -> Project:
     if Path(icon_text).is_absolute() or not icon.is_relative_to(pyproject.parent.resolve()):
         raise UserError(f"{where}: icon {icon_text!r} is outside the project; give a path inside it, "
                         "relative to pyproject.toml.", exit_code=2)
-    width, height = icon_size(icon)
+    width, height = icon_size(icon) if read_icon else (MIN_ICON_PX, MIN_ICON_PX)
     if min(width, height) < MIN_ICON_PX:
         raise UserError(f"icon: {str(icon)!r} is {width} x {height} px; it must be at least "
                         f"{MIN_ICON_PX} x {MIN_ICON_PX} (each system's sizes are made from it).", exit_code=2)

@@ -10,6 +10,8 @@ are), and nothing is written unless the result passes `load_project`.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import struct
 import zlib
@@ -27,7 +29,7 @@ import gradio as gr
 
 def build() -> gr.Blocks:
     with gr.Blocks(title={title!r}) as demo:
-        gr.Markdown("# {title}")
+        gr.Markdown({heading!r})
         name = gr.Textbox(label="Your name")
         greeting = gr.Textbox(label="Greeting")
         gr.Button("Greet").click(lambda n: f"Hello, {{n or 'there'}}!", name, greeting)
@@ -43,54 +45,93 @@ class Written:
 
 def init(start: Path, *, name: str | None = None, ui: str | None = None, icon: str | None = None,
          bundle_id: str | None = None, slug: str | None = None) -> Written:
+    """Check everything first, then write; if a write fails, what was written goes again."""
     pyproject = find_pyproject(start)
     root = pyproject.parent
+    if pyproject.is_symlink():  # appending would write wherever it points
+        raise UserError(f"{str(pyproject)!r} is a symbolic link; run init where the real file is.", exit_code=2)
     data = read_pyproject(pyproject)
-    if TABLE in data.get("tool", {}):
+    tool, project_table = data.get("tool", {}), data.get("project", {})
+    if not isinstance(tool, dict) or not isinstance(project_table, dict):
+        raise UserError(f"[tool] and [project] in {str(pyproject)!r} must be tables.", exit_code=2)
+    if TABLE in tool:
         raise UserError(f"{str(pyproject)!r} already has a [tool.{TABLE}] table; edit it there.", exit_code=2)
-    dist = str(data.get("project", {}).get("name") or root.name)
-    name = name or " ".join(part.capitalize() for part in re.split(r"[-_.\s]+", dist) if part)
-    slug_value = slug or slug_of(name)
-    package = _package(root, dist)
-    ui = ui or f"{package}.app:build"
-    icon = icon or DEFAULT_ICON
-    bundle_id = bundle_id or f"org.example.{slug_value.replace('-', '')}"
-    table = {"name": name, "ui": ui, "icon": icon, "bundle-id": bundle_id, **({"slug": slug} if slug else {})}
+    dist = str(project_table.get("name") or root.name)
+    if name is None:
+        name = " ".join(part.capitalize() for part in re.split(r"[-_.\s]+", dist) if part)
+    name = name.strip()
+    slug_value = slug if slug is not None else slug_of(name)
+    if ui is None:
+        ui = f"{_package(root, dist)}.app:build"
+    icon = DEFAULT_ICON if icon is None else icon
+    if bundle_id is None:
+        bundle_id = f"org.example.{slug_value.replace('-', '')}"
+    table = {"name": name, "ui": ui, "icon": icon, "bundle-id": bundle_id, **({"slug": slug} if slug is not None else {})}
     text = _table_text(table)
     merged = read_pyproject_text(pyproject.read_text(encoding="utf-8") + text, pyproject)
 
-    files = [pyproject]
+    icon_path = _inside(root, icon, "--icon")
+    new_icon = not icon_path.exists() and not icon_path.is_symlink()
+    project = load_project(pyproject, merged, read_icon=not new_icon)  # every value, before any write
     module = ui.split(":")[0]
-    new_ui = not _importable_from(root, module)
-    icon_path = root / icon
-    if Path(icon).is_absolute() or not icon_path.resolve().is_relative_to(root.resolve()):
-        raise UserError(f"--icon {icon!r} is outside the project; give a path inside it.", exit_code=2)
-    new_icon = not icon_path.exists()
-    made = [d for d in (icon_path.parent, *icon_path.parent.parents) if not d.exists()]
-    if new_icon:  # a placeholder, so that the check below reads a real icon; gone again if it fails
-        icon_path.parent.mkdir(parents=True, exist_ok=True)
-        icon_path.write_bytes(_png(512, 512, (234, 88, 12)))
-        files.append(icon_path)
-    try:
-        project = load_project(pyproject, merged)
-    except UserError:
-        if new_icon:
-            icon_path.unlink()
-            for folder in made:  # innermost first: only the folders made here
-                folder.rmdir()
-        raise
-    if new_ui:
-        ui_file = _module_file(root, module)
-        ui_file.parent.mkdir(parents=True, exist_ok=True)
+    to_write: list[tuple[Path, bytes]] = []
+    if new_icon:
+        to_write.append((icon_path, _png(512, 512, (234, 88, 12))))
+    if not _importable_from(root, module):
+        ui_file = _inside(root, str(_module_file(root, module).relative_to(root)), "--ui")
         init_py = ui_file.parent / "__init__.py"
-        if ui_file.parent != root and not init_py.exists():
-            init_py.write_text("")
-            files.append(init_py)
-        ui_file.write_text(MINIMAL_UI.format(title=name))
-        files.append(ui_file)
-    with pyproject.open("a", encoding="utf-8") as f:
-        f.write(text)
-    return Written(project=project, files=files)
+        if ui_file.parent != root and ui_file.parent.name != "src" and not init_py.exists():
+            to_write.append((init_py, b""))
+        to_write.append((ui_file, MINIMAL_UI.format(title=name, heading="# " + name).encode("utf-8")))
+    for path, _ in to_write:
+        if path.exists() or path.is_symlink():
+            raise UserError(f"{str(path)!r} is in the way (it exists but is not a module or icon); "
+                            "move it, or name another with a flag.", exit_code=2)
+    if not os.access(pyproject, os.W_OK):
+        raise UserError(f"Cannot write to {str(pyproject)!r}: permission denied.", exit_code=2)
+    _write_all(pyproject, text, to_write)
+    return Written(project=project, files=[pyproject, *(path for path, _ in to_write)])
+
+
+def _write_all(pyproject: Path, text: str, files: list[tuple[Path, bytes]]) -> None:
+    """Create `files` (each new: never over anything), then append `text`; on any
+    failure remove what was created, folders too, and say so in one line."""
+    created: list[Path] = []
+    try:
+        for path, content in files:
+            missing = [d for d in (path.parent, *path.parent.parents) if not d.exists()]
+            for folder in reversed(missing):
+                folder.mkdir(mode=0o755)
+                created.append(folder)
+            with path.open("xb") as f:  # "x": fails rather than follow or replace anything
+                created.append(path)
+                f.write(content)
+        with pyproject.open("a", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as exc:
+        for made in reversed(created):
+            with contextlib.suppress(OSError):
+                made.rmdir() if made.is_dir() else made.unlink()
+        raise UserError(f"Could not write {exc.filename or str(pyproject)!r}: {exc.strerror or exc}; "
+                        "nothing was changed.") from None
+
+
+def _inside(root: Path, relative: str, flag: str) -> Path:
+    """`root / relative`, refused unless it stays inside the project, through
+    every symbolic link on the way, with no '..' to wander by."""
+    parts = Path(relative).parts
+    if not relative or Path(relative).is_absolute() or ".." in parts:
+        raise UserError(f"{flag} {relative!r}: give a path inside the project, relative to pyproject.toml, "
+                        "without '..'.", exit_code=2)
+    path = root / relative
+    if not path.resolve().is_relative_to(root.resolve()) or not path.parent.resolve().is_relative_to(root.resolve()):
+        raise UserError(f"{flag} {relative!r} leads outside the project (through a symbolic link).", exit_code=2)
+    for folder in (path.parent, *path.parent.parents):
+        if folder == root:
+            break
+        if folder.exists() and not folder.is_dir():
+            raise UserError(f"{flag} {relative!r}: {str(folder)!r} is a file, not a folder.", exit_code=2)
+    return path
 
 
 def read_pyproject_text(text: str, pyproject: Path) -> dict:
@@ -99,7 +140,8 @@ def read_pyproject_text(text: str, pyproject: Path) -> dict:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:  # a value of ours that TOML cannot hold: say which
-        raise UserError(f"The table for {str(pyproject)!r} would not be valid TOML ({exc}).", exit_code=2) from None
+        raise UserError(f"The table for {str(pyproject)!r} would not be valid TOML ({exc}); is [tool] written "
+                        "as an inline table there?", exit_code=2) from None
 
 
 def _table_text(table: dict[str, str]) -> str:
@@ -112,6 +154,10 @@ def _toml_string(value: str) -> str:
     escaped = value.replace("\\", "\\\\").replace('"', '\\"')
     if any(ord(c) < 32 or ord(c) == 127 for c in escaped):
         raise UserError(f"{value!r} holds control characters; give plain text.", exit_code=2)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # bytes from the command line that were not UTF-8
+        raise UserError(f"{value!r} is not valid UTF-8 text; use a UTF-8 terminal.", exit_code=2) from None
     return f'"{escaped}"'
 
 
@@ -131,7 +177,8 @@ def _module_file(root: Path, module: str) -> Path:
     """Where a new module goes: beside its package, in src/ if that is where it is."""
     relative = Path(*module.split(".")).with_suffix(".py")
     top = module.split(".")[0]
-    base = root / "src" if (root / "src" / top).is_dir() and not (root / top).is_dir() else root
+    src_layout = (root / "src" / top).is_dir() or ((root / "src").is_dir() and not (root / top).exists())
+    base = root / "src" if src_layout else root
     return base / relative
 
 

@@ -149,8 +149,8 @@ def test_init_with_a_bad_value_writes_nothing(tmp_path: Path) -> None:
     for flags, fragment in (({"bundle_id": "nope"}, "bundle-id must be reverse-DNS"),
                             ({"name": "日本語"}, "is not usable"),
                             ({"ui": "my_tool.app"}, "ui must look like"),
-                            ({"icon": "../../icon.png"}, "is outside the project"),
-                            ({"icon": str(tmp_path / "elsewhere.png")}, "is outside the project"),
+                            ({"icon": "../../icon.png"}, "without '..'"),
+                            ({"icon": str(tmp_path / "elsewhere.png")}, "give a path inside the project"),
                             ({"name": 'Say "hi"\nthere'}, "control characters")):
         with pytest.raises(UserError, match=fragment):
             init(root, **flags)
@@ -167,3 +167,64 @@ def test_init_keeps_an_existing_ui_and_icon(tmp_path: Path) -> None:
     written = init(root, ui="my_tool.screens:make", icon="logo.png", bundle_id="com.acme.tool")
     assert written.files == [root / "pyproject.toml"]
     assert ui.read_text().startswith("def make()") and icon_size(root / "logo.png") == (600, 600)
+
+
+def test_init_never_writes_outside_the_project_or_over_anything(tmp_path: Path) -> None:
+    # From the attack pass on init: each of these wrote outside, deleted a folder, or left files behind.
+    import os
+
+    from desktop_app.project_init import init
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    root = new_project(tmp_path / "proj")
+    (root / "assets").mkdir()
+    (root / "ext").symlink_to(outside)  # a folder that leads out
+    (root / "src" / "my_tool" / "app.py").symlink_to(outside / "dangling.py")  # a link to nothing, yet
+    os.mkfifo(root / "pipe.png")
+    (root / "src" / "my_tool" / "screens.py").mkdir()  # a folder where a module would go
+    snapshot = {p: (p.is_symlink(), p.is_dir()) for p in root.rglob("*")}
+    text = (root / "pyproject.toml").read_text()
+    for flags, fragment in (
+        ({"ui": "ext.app:build"}, "leads outside the project"),
+        ({}, "leads outside the project"),  # the dangling link at my_tool/app.py
+        ({"ui": "my_tool.screens:build"}, "is in the way"),
+        ({"ui": "my_tool.other:build", "icon": "sub/../assets/new.png"}, "without '..'"),
+        ({"ui": "my_tool.other:build", "icon": "pipe.png"}, "is not a file"),
+        ({"ui": "my_tool.other:build", "icon": "pyproject.toml/icon.png"}, "is a file, not a folder"),
+        ({"ui": "my_tool.other:build", "name": ""}, 'needs name = "..."'),
+        ({"ui": "my_tool.other:build", "name": "Caf\udce9"}, "not valid UTF-8"),
+    ):
+        with pytest.raises(UserError, match=re.escape(fragment)):
+            init(root, **flags)
+        assert (root / "pyproject.toml").read_text() == text, flags
+        assert {p: (p.is_symlink(), p.is_dir()) for p in root.rglob("*")} == snapshot, flags
+    assert list(outside.iterdir()) == []
+
+
+def test_init_refuses_a_linked_or_odd_pyproject(tmp_path: Path) -> None:
+    from desktop_app.project_init import init
+
+    real = tmp_path / "real.toml"
+    real.write_text('[project]\nname = "x"\nversion = "1"\n')
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / "pyproject.toml").symlink_to(real)
+    with pytest.raises(UserError, match="is a symbolic link"):
+        init(tmp_path / "proj")
+    assert real.read_text() == '[project]\nname = "x"\nversion = "1"\n'
+    odd = new_project(tmp_path / "odd", 'tool = 1\n[project]\nname = "x"\nversion = "1"\n')
+    with pytest.raises(UserError, match=re.escape("[tool] and [project]")):
+        init(odd)
+
+
+def test_the_made_ui_is_python_whatever_the_name(tmp_path: Path) -> None:
+    import ast
+
+    from desktop_app.project_init import init
+
+    root = new_project(tmp_path / "proj")
+    name = 'Say "Hi" \\ok'
+    written = init(root, name=name, slug="say-hi", bundle_id="org.example.sayhi")
+    source = (root / "src" / "my_tool" / "app.py").read_text()
+    ast.parse(source)
+    assert repr(name) in source and written.project.name == name

@@ -52,7 +52,6 @@ class Runtime:
         self.store: Store | None = None
         self.loader: GradioLoader | None = None
         self.server: ServerThread | None = None
-        self.url: str | None = None  # the launch URL, once started
         self._remember_port = False
         self.should_exit = threading.Event()
         self._guard = threading.Lock()  # start's steps against stop()
@@ -119,10 +118,10 @@ class Runtime:
         self.lock.publish(server.url)
         self._remember_port = remember_port  # written in watch(), off the path to the first page
         log.info("serving %s (ready after %.3fs)", server.url, time.perf_counter() - self.t0)
-        self.url = launch_url(server.url, token)
+        url = launch_url(server.url, token)
         # Like Jupyter: the address to open carries this launch's token.
-        print(f"READY {self.url}", flush=True)
-        return self.url
+        print(f"READY {url}", flush=True)
+        return url
 
     def watch(self, *, if_server_dies: str) -> None:
         """Until `stop()`: raise UserError if the server thread ends by itself

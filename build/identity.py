@@ -3,7 +3,8 @@
     eval "$(python build/identity.py)"          # shell: APP_NAME, APP_SLUG, APP_VERSION, ...
     python build/identity.py --format iss > x   # Inno Setup: #define AppName "..." ...
 
-The values live in desktop_app/identity.py; this only translates them.
+The values are this repository's [tool.desktop-app] table in pyproject.toml (the
+demo's identity); this only translates them.
 """
 
 from __future__ import annotations
@@ -20,13 +21,13 @@ def main(argv: list[str]) -> None:
     if fmt not in ("shell", "iss"):
         sys.exit(f"identity.py: --format must be shell or iss, not {fmt!r}")
     sys.path.insert(0, str(ROOT))
-    from desktop_app import identity as i
+    from desktop_app.project import load_project
 
+    i = load_project(ROOT / "pyproject.toml").identity()
     values = {
-        "APP_NAME": i.APP_NAME, "APP_SLUG": i.APP_SLUG, "APP_VERSION": i.VERSION,
-        "BUNDLE_ID": i.BUNDLE_ID, "APP_DESCRIPTION": i.DESCRIPTION,
-        "WINDOWS_APP_ID": i.WINDOWS_APP_ID, "MAINTAINER": i.MAINTAINER,
-        "APP_ICON": str(ROOT / "desktop_app" / i.ICON),
+        "APP_NAME": i.name, "APP_SLUG": i.slug, "APP_VERSION": i.version,
+        "BUNDLE_ID": i.bundle_id, "APP_DESCRIPTION": i.description,
+        "WINDOWS_APP_ID": i.windows_app_id, "MAINTAINER": i.maintainer, "APP_ICON": i.icon,
     }
     for key, value in values.items():
         if fmt == "shell":

@@ -15,17 +15,17 @@ import warnings
 from collections.abc import Sequence
 
 from desktop_app.errors import DamagedStoreError, UserError
-from desktop_app.identity import APP_NAME, APP_SLUG, VERSION
+from desktop_app.identity import bundled, current
 from desktop_app.settings import OPTIONS, Settings
 
 log = logging.getLogger("desktop_app")
 
 
-def _add_options(parser: argparse.ArgumentParser, *, subcommand: bool) -> None:
+def _add_options(parser: argparse.ArgumentParser, *, subcommand: bool, all_options: bool = False) -> None:
     # Made from the one settings table. Under a subcommand the options use
     # SUPPRESS, so that a value given before the subcommand is not reset.
     for option in OPTIONS:
-        if subcommand and not option.everywhere:
+        if subcommand and not option.everywhere and not all_options:
             continue
         default = argparse.SUPPRESS if subcommand else None
         helptext = f"{option.help} (default: {option.default}; env {option.env})"
@@ -36,8 +36,9 @@ def _add_options(parser: argparse.ArgumentParser, *, subcommand: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=APP_SLUG, description=f"{APP_NAME}: a Gradio app on this computer.")
-    parser.add_argument("--version", action="version", version=f"{APP_SLUG} {VERSION}")
+    app = current()
+    parser = argparse.ArgumentParser(prog=app.slug, description=f"{app.name}: a Gradio app on this computer.")
+    parser.add_argument("--version", action="version", version=f"{app.slug} {app.version}")
     _add_options(parser, subcommand=False)
 
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -54,13 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = users_sub.add_parser("list", help="list accounts")
     _add_options(p, subcommand=True)
 
-    p = sub.add_parser("init", help="add a [tool.desktop-app] table to your project's pyproject.toml")
-    for flag, helptext in (("--name", "the app's name (default: from [project].name)"),
-                           ("--ui", "MODULE:FUNCTION returning your gr.Blocks (default: PACKAGE.app:build)"),
-                           ("--icon", "a PNG of at least 512 px (default: assets/icon.png, a placeholder)"),
-                           ("--bundle-id", "reverse-DNS id (default: org.example.SLUG)"),
-                           ("--slug", "directory and command name (default: from the name)")):
-        p.add_argument(flag, dest="init_" + flag[2:].replace("-", "_"), help=helptext)
+    if bundled() is None:  # a shipped app is the person's, not a developer's tool
+        from desktop_app.devtools import add_commands
+
+        add_commands(sub, lambda p: _add_options(p, subcommand=True, all_options=True))
 
     store = sub.add_parser("store", help="the data store file")
     store_sub = store.add_subparsers(dest="store_command", metavar="ACTION", required=True)
@@ -77,29 +75,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings: Settings | None = None
     try:
+        if args.command in ("init", "build"):
+            from desktop_app import devtools
+
+            return devtools.run_command(args)
+        if args.command == "run":  # the developer's project is the app: before the settings read it
+            from desktop_app import devtools
+
+            devtools.use_project()
         settings = settings_from_args(args)
         if args.command == "users":
             return run_users(settings, args)
         if args.command == "store":
             return run_store(settings)
-        if args.command == "init":
-            return run_init(args)
         return run_app(settings)
     except DamagedStoreError as exc:
         assert settings is not None
-        print(f"{APP_SLUG}: error: {exc.message} To move it aside: "
-              f"{APP_SLUG} store set-aside --data-dir {shlex.quote(str(settings.data_dir))}", file=sys.stderr)
+        print(f"{current().slug}: error: {exc.message} To move it aside: "
+              f"{current().slug} store set-aside --data-dir {shlex.quote(str(settings.data_dir))}", file=sys.stderr)
         return exc.exit_code
     except UserError as exc:
-        print(f"{APP_SLUG}: error: {exc.message}", file=sys.stderr)
+        print(f"{current().slug}: error: {exc.message}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print(f"{APP_SLUG}: cancelled.", file=sys.stderr)
+        print(f"{current().slug}: cancelled.", file=sys.stderr)
         return 130
     except Exception as exc:
         # A bug of ours: the traceback goes to the log, the person gets one line.
         where = _log_unexpected(settings)
-        print(f"{APP_SLUG}: unexpected error: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
+        print(f"{current().slug}: unexpected error: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
         return 1
 
 
@@ -128,7 +132,7 @@ def _name_arg(name: str) -> str:
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:
-        raise UserError(f"Username {name!r} is not valid UTF-8 text; see '{APP_SLUG} users list' for the names.",
+        raise UserError(f"Username {name!r} is not valid UTF-8 text; see '{current().slug} users list' for the names.",
                         exit_code=2) from None
     return name
 
@@ -205,7 +209,7 @@ def run_users(settings: Settings, args: argparse.Namespace) -> int:
             print(f"Created account {name!r}.")
         elif action == "set-password":
             if not accounts.exists(args.name):
-                raise UserError(f"No account named {args.name!r}; see '{APP_SLUG} users list'.")
+                raise UserError(f"No account named {args.name!r}; see '{current().slug} users list'.")
             ended = accounts.set_password(args.name, _read_new_password(args.password_stdin))
             print(f"Password changed; {ended} session(s) ended.")
         elif action == "delete":
@@ -214,20 +218,6 @@ def run_users(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     finally:
         services.close()
-
-
-# -- init ----------------------------------------------------------------
-def run_init(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from desktop_app.project_init import init
-
-    written = init(Path.cwd(), name=args.init_name, ui=args.init_ui, icon=args.init_icon,
-                   bundle_id=args.init_bundle_id, slug=args.init_slug)
-    project = written.project
-    print(f"{project.name} ({project.slug} {project.version}): wrote " +
-          ", ".join(str(p.relative_to(project.root)) for p in written.files) + ".")
-    return 0
 
 
 # -- store ---------------------------------------------------------------
@@ -244,7 +234,7 @@ def run_store(settings: Settings) -> int:
     ensure_private_dir(settings.data_dir, what="data directory", flag="--data-dir")
     lock = InstanceLock(settings.data_dir)
     if not lock.acquire():
-        raise UserError(f"{APP_SLUG} is running on the data directory {str(settings.data_dir)!r}; close it first.")
+        raise UserError(f"{current().slug} is running on the data directory {str(settings.data_dir)!r}; close it first.")
     try:
         try:
             Database(path).close()
@@ -271,7 +261,7 @@ def run_app(settings: Settings) -> int:
             from desktop_app.desktop.boot import exit_now, run_desktop
 
             exit_now(run_desktop(settings, t0))
-        print(f"{APP_SLUG}: {reason}; serving without a window instead.", file=sys.stderr)
+        print(f"{current().slug}: {reason}; serving without a window instead.", file=sys.stderr)
     return serve_headless(settings, t0)
 
 

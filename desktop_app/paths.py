@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desktop_app.errors import UserError
-from desktop_app.identity import APP_AUTHOR, APP_SLUG
+from desktop_app.identity import current
 
 DB_FILENAME = "desktop-app.sqlite3"
 INSTANCE_LOCK = "instance.lock"
@@ -40,7 +40,7 @@ class AppDirs:
 
     @property
     def log_file(self) -> Path:
-        return self.log / f"{APP_SLUG}.log"
+        return self.log / f"{current().slug}.log"
 
     def private_paths(self) -> list[Path]:
         """What Gradio's file route must never serve: the whole data dir, or,
@@ -60,9 +60,10 @@ def resolve_dirs(
     import platformdirs  # imported here so importing this module stays cheap
 
     if data is None:
-        data = platformdirs.user_data_path(APP_SLUG, APP_AUTHOR)
-        cache = cache or platformdirs.user_cache_path(APP_SLUG, APP_AUTHOR)
-        log = log or platformdirs.user_log_path(APP_SLUG, APP_AUTHOR)
+        app = current()
+        data = platformdirs.user_data_path(app.slug, app.author)
+        cache = cache or platformdirs.user_cache_path(app.slug, app.author)
+        log = log or platformdirs.user_log_path(app.slug, app.author)
     else:
         data = data.expanduser().absolute()
         cache = cache or data / "cache"

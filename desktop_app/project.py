@@ -5,13 +5,14 @@
     ui = "converter.app:build"       # their Blocks factory
     icon = "assets/icon.png"         # one PNG of at least 512 x 512 px
     bundle-id = "org.example.converter"
-    # version: [project].version; slug: from name unless `slug =` is given
+    # version: [project].version; slug: from name unless `slug =` is given.
+    # Optional: slug, description (else [project].description), windows-app-id
+    # (else one made from bundle-id; keep it for the life of the product).
 
 `load_project` reads and checks it; every mistake is one UserError that names
 the key, the value and the fix. Nothing here imports the developer's code or
 Gradio: whether `ui` really returns Blocks is checked where it is built.
-(The first step of "ship your own app", issue #15: `run`, `init` and `build`
-are to use this.)
+`desktop-app init` writes the table, `run` and `build` read it (devtools.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desktop_app.errors import UserError
+from desktop_app.identity import Identity, windows_app_id_for
 
 TABLE = "desktop-app"
 MIN_ICON_PX = 512
@@ -33,7 +35,8 @@ SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{0,38}[a-z0-9]$")
 BUNDLE_ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)+$")
 UI_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_KEYS = {"name", "ui", "icon", "bundle-id", "slug"}
+_KEYS = {"name", "ui", "icon", "bundle-id", "slug", "description", "windows-app-id"}
+WINDOWS_APP_ID_RE = re.compile(r"^[0-9A-Fa-f]{8}(-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}$")
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,19 @@ class Project:
     ui: str
     icon: Path
     bundle_id: str
+    description: str = ""
+    maintainer: str = ""
+    homepage: str = ""
+    windows_app_id: str = ""
+
+    def identity(self) -> Identity:
+        """Who the app made from this project is (identity.py)."""
+        return Identity(
+            name=self.name, slug=self.slug, version=self.version, bundle_id=self.bundle_id, ui=self.ui,
+            icon=str(self.icon), description=" ".join(self.description.split()) or f"{self.name}, a Gradio app on this computer.",
+            maintainer=self.maintainer or f"{self.name} developers <{self.slug}@example.invalid>",
+            windows_app_id=self.windows_app_id or windows_app_id_for(self.bundle_id), homepage=self.homepage,
+        )
 
 
 def find_pyproject(start: Path) -> Path:
@@ -137,8 +153,43 @@ def load_project(pyproject: Path, data: dict | None = None, *, read_icon: bool =
     if min(width, height) < MIN_ICON_PX:
         raise UserError(f"icon: {str(icon)!r} is {width} x {height} px; it must be at least "
                         f"{MIN_ICON_PX} x {MIN_ICON_PX} (each system's sizes are made from it).", exit_code=2)
+    windows_app_id = str(table.get("windows-app-id", ""))
+    if windows_app_id and not WINDOWS_APP_ID_RE.match(windows_app_id):
+        raise UserError(f"{where}: windows-app-id must be a GUID such as 7C1D5E0A-3B8F-4D62-9A57-2E4F6B1C8D93, "
+                        f"not {windows_app_id!r}.", exit_code=2)
+    description = text("description") if "description" in table else _project_text(data, "description")
     return Project(root=pyproject.parent.absolute(), name=name, slug=slug, version=version, ui=ui, icon=icon,
-                   bundle_id=bundle_id)
+                   bundle_id=bundle_id, description=description, maintainer=_maintainer(data),
+                   homepage=_homepage(data), windows_app_id=windows_app_id.upper())
+
+
+def _project_text(data: dict, key: str) -> str:
+    project = data.get("project")
+    value = project.get(key) if isinstance(project, dict) else None
+    return " ".join(value.split()) if isinstance(value, str) else ""
+
+
+def _maintainer(data: dict) -> str:
+    """'Name <email>' from [project].maintainers, else authors: the first with both."""
+    project = data.get("project")
+    for key in ("maintainers", "authors"):
+        people = project.get(key) if isinstance(project, dict) else None
+        for person in people if isinstance(people, list) else []:
+            if isinstance(person, dict) and isinstance(person.get("name"), str) and isinstance(person.get("email"), str):
+                name, email = " ".join(person["name"].split()), person["email"].strip()
+                if name and email and "<" not in name + email and ">" not in name + email:
+                    return f"{name} <{email}>"
+    return ""
+
+
+def _homepage(data: dict) -> str:
+    project = data.get("project")
+    urls = project.get("urls") if isinstance(project, dict) else None
+    if isinstance(urls, dict):
+        for key, value in urls.items():
+            if str(key).lower() in ("homepage", "home", "home-page") and isinstance(value, str):
+                return value.strip()
+    return ""
 
 
 def _version(project: object, pyproject: Path) -> str:

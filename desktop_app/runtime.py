@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from desktop_app.errors import UserError
-from desktop_app.identity import APP_SLUG
+from desktop_app.identity import current
 from desktop_app.instance import InstanceLock, ask_to_show
 from desktop_app.paths import LAST_PORT, ensure_private_dir, read_private, write_private
 from desktop_app.settings import Settings
@@ -171,15 +171,15 @@ class Runtime:
         settings = self.settings
         answer = ask_to_show(settings.data_dir)
         if answer == "shown":
-            print(f"{APP_SLUG}: already running; its window was brought to the front.", file=sys.stderr)
+            print(f"{current().slug}: already running; its window was brought to the front.", file=sys.stderr)
             return 0
         if answer == "headless":
             raise UserError(
-                f"{APP_SLUG} is already running without a window on the data directory "
+                f"{current().slug} is already running without a window on the data directory "
                 f"{str(settings.data_dir)!r}. Stop it first, or use another --data-dir."
             )
         raise UserError(
-            f"Another copy of {APP_SLUG} holds the data directory {str(settings.data_dir)!r} "
+            f"Another copy of {current().slug} holds the data directory {str(settings.data_dir)!r} "
             "but does not answer (it may still be starting). Try again in a moment."
         )
 

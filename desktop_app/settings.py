@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_app.errors import UserError
-from desktop_app.identity import UI_FACTORY as DEFAULT_UI
+from desktop_app.identity import current
 from desktop_app.paths import AppDirs, resolve_dirs
 
 ENV_PREFIX = "DESKTOP_APP_"
@@ -132,7 +132,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("debug", parse_switch, "off", "log more, also to stderr", everywhere=True),
     Option("headless", parse_switch, "off", "serve only, no window; prints 'READY <url>'"),
     Option("port", parse_port, "0", "port on 127.0.0.1; 0 = any free port", metavar="N"),
-    Option("ui", parse_ui, DEFAULT_UI, "function returning your gr.Blocks", metavar="MODULE:FUNCTION"),
+    Option("ui", parse_ui, "the app's own", "function returning your gr.Blocks", metavar="MODULE:FUNCTION"),
     Option("session_idle", parse_duration, "24h", "end a session unused this long, e.g. 30m, 24h",
            metavar="DURATION", attr="session_idle_seconds"),
     Option("session_max", parse_duration, "14d", "end any session this long after login",
@@ -151,7 +151,8 @@ class Settings:
     dirs: AppDirs
     port: int = 0
     headless: bool = False
-    ui: str = DEFAULT_UI
+    # The app's own UI (identity.py) unless --ui names another.
+    ui: str = field(default_factory=lambda: current().ui)
     debug: bool = False
     # A session ends after this long without a request ...
     session_idle_seconds: int = 24 * 3600

@@ -5,11 +5,11 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from desktop_app.web.csrf import CSRF_COOKIE, Csrf
+from desktop_app.web.csrf import Csrf, csrf_cookie
 
 
 def request_with(cookie: str | None) -> Request:
-    headers = [(b"cookie", f"{CSRF_COOKIE}={cookie}".encode())] if cookie is not None else []
+    headers = [(b"cookie", f"{csrf_cookie()}={cookie}".encode())] if cookie is not None else []
     return Request({"type": "http", "method": "POST", "path": "/login", "headers": headers})
 
 
@@ -19,7 +19,7 @@ def test_a_browser_without_a_token_gets_a_new_one_set_on_the_response() -> None:
     response = Response()
     csrf.set_on(response)
     cookie = response.headers["set-cookie"]
-    assert cookie.startswith(f"{CSRF_COOKIE}={csrf.token};")
+    assert cookie.startswith(f"{csrf_cookie()}={csrf.token};")
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
 
 

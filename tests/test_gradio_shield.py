@@ -16,9 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from desktop_app.web.csrf import CSRF_COOKIE
-from desktop_app.web.gate import SESSION_COOKIE
-from desktop_app.web.launch import LAUNCH_COOKIE
+from desktop_app.web.csrf import csrf_cookie
+from desktop_app.web.gate import session_cookie
+from desktop_app.web.launch import launch_cookie
 from tests.support.helpers import PASSWORD, LiveServer, launched_client, sign_in
 from tests.test_web import call_event, event_outcome
 
@@ -131,7 +131,7 @@ def test_a_ranged_file_response_does_not_echo_the_cookies(live_with) -> None:  #
     with launched_client(f"{live.url}/_launch?token={token}") as client:
         sign_in(client, "alice")
         path = upload(client, "a.txt", b"hello world")
-        secrets_ = [client.cookies[SESSION_COOKIE], client.cookies[LAUNCH_COOKIE], client.cookies[CSRF_COOKIE]]
+        secrets_ = [client.cookies[session_cookie()], client.cookies[launch_cookie()], client.cookies[csrf_cookie()]]
         for method in ("GET", "HEAD"):
             r = client.request(method, f"/gradio/gradio_api/file={path}",
                                headers={"range": "bytes=0-0", "x-probe": "echo-me"})
@@ -195,20 +195,20 @@ def test_cookies_python_cannot_parse_do_not_sign_anyone_out(live_with) -> None: 
             client.cookies.clear()
             r = client.get(f"/_launch?token={token}", headers={"cookie": bad})
             assert r.status_code == 303, (bad, r.status_code)
-        launch = client.cookies[LAUNCH_COOKIE]
+        launch = client.cookies[launch_cookie()]
         sign_in(client, "alice")
-        session, csrf = client.cookies[SESSION_COOKIE], client.cookies[CSRF_COOKIE]
+        session, csrf = client.cookies[session_cookie()], client.cookies[csrf_cookie()]
         for bad in junk:
             # As the browser sends them: the foreign cookie (Path=/gradio comes first), then ours.
-            header = f"{bad}; {LAUNCH_COOKIE}={launch}; {SESSION_COOKIE}={session}; {CSRF_COOKIE}={csrf}"
+            header = f"{bad}; {launch_cookie()}={launch}; {session_cookie()}={session}; {csrf_cookie()}={csrf}"
             r = client.get("/gradio/config", headers={"cookie": header})
             assert r.status_code == 200, (bad, r.status_code)
             r = client.get("/login", headers={"cookie": header})
             assert r.status_code == 303, (bad, r.status_code)  # still signed in: on to the app
         # Cookie tossing still fails: a sub-path cookie of the same name comes first and loses.
-        tossed = f"{SESSION_COOKIE}=planted; {LAUNCH_COOKIE}={launch}; {SESSION_COOKIE}={session}"
+        tossed = f"{session_cookie()}=planted; {launch_cookie()}={launch}; {session_cookie()}={session}"
         assert client.get("/gradio/config", headers={"cookie": tossed}).status_code == 200
-        planted_last = f"{LAUNCH_COOKIE}={launch}; {SESSION_COOKIE}={session}; {SESSION_COOKIE}=planted"
+        planted_last = f"{launch_cookie()}={launch}; {session_cookie()}={session}; {session_cookie()}=planted"
         assert client.get("/gradio/config", headers={"cookie": planted_last}).status_code == 401
 
 
@@ -235,7 +235,7 @@ def test_another_account_cannot_read_or_feed_a_session_hash(alice_and_bob: tuple
     r = alice.post("/gradio/gradio_api/queue/join",
                    json={"data": [], "fn_index": index, "session_hash": shared_hash})
     assert r.status_code == 200
-    again = alice.post("/login", data={"username": "alice", "password": PASSWORD, "csrf": alice.cookies[CSRF_COOKIE]})
+    again = alice.post("/login", data={"username": "alice", "password": PASSWORD, "csrf": alice.cookies[csrf_cookie()]})
     assert again.status_code == 303
     assert outputs(sse_messages(alice, shared_hash, seconds=3)) == []
 

@@ -1,5 +1,6 @@
-"""The shipped app: build the PyInstaller bundle from this checkout (app.spec via
-build/bundle), then use the frozen executable as a person would: headless over
+"""The shipped app: build the PyInstaller bundle and .deb from this checkout
+(`desktop-app build --deb`: this repository is a project whose app is the demo),
+then use the frozen executable as a person would: headless over
 HTTP, in its window under Xvfb, with no route to the outside; then build the
 .deb, install it with dpkg, run the installed command, and remove it.
 
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.identity import APP_SLUG, BUNDLE_ID
+from desktop_app.identity import DEMO
 from tests.support.exercise import exercise
 from tests.support.helpers import assert_gradio_patches_applied, run_cli
 from tests.support.windowed import launched
@@ -38,22 +39,21 @@ def _run(cmd: list[str], timeout: float, **kwargs: object) -> subprocess.Complet
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh onedir bundle built from this checkout: DIST/<slug>/<slug>."""
     out = tmp_path_factory.mktemp("dist")
-    env = {**os.environ, "PYTHON": sys.executable, "WORK": str(tmp_path_factory.mktemp("pyinstaller-work"))}
-    r = _run(["bash", str(ROOT / "build" / "bundle"), str(out)], timeout=1200, env=env)
-    assert r.returncode == 0, f"build/bundle failed:\n{r.stdout[-3000:]}\n{r.stderr[-5000:]}"
+    r = _run([sys.executable, "-m", "desktop_app", "build", "--deb", "--dist", str(out)], timeout=1800, cwd=ROOT)
+    assert r.returncode == 0, f"desktop-app build failed:\n{r.stdout[-3000:]}\n{r.stderr[-5000:]}"
     return out
 
 
 @pytest.fixture(scope="session")
 def frozen(dist: Path) -> list[str]:
-    exe = dist / APP_SLUG / APP_SLUG
+    exe = dist / DEMO.slug / DEMO.slug
     assert os.access(exe, os.X_OK), f"no executable at {exe}"
     return [str(exe)]
 
 
 def test_frozen_app_end_to_end(frozen: list[str], data_dir: Path) -> None:
     r = run_cli("--version", command=frozen)
-    assert r.returncode == 0 and r.stdout.startswith(f"{APP_SLUG} "), r.stderr
+    assert r.returncode == 0 and r.stdout.startswith(f"{DEMO.slug} "), r.stderr
     exercise(frozen, data_dir)
     assert_gradio_patches_applied(data_dir)  # in the bundle too (PyInstaller's importer)
     # Its errors are one line too, never a traceback.
@@ -62,9 +62,9 @@ def test_frozen_app_end_to_end(frozen: list[str], data_dir: Path) -> None:
 
 
 def test_bundle_leaves_out_what_the_system_provides(dist: Path) -> None:
-    internal = dist / APP_SLUG / "_internal"
+    internal = dist / DEMO.slug / "_internal"
     names = {p.name for p in internal.iterdir()}
-    # The GTK stack and the distribution's C libraries come from the system (see build/bundle_filter.py).
+    # The GTK stack and the distribution's C libraries come from the system (see desktop_app/freeze/bundle_filter.py).
     for unwanted in ("libgtk-3.so.0", "libglib-2.0.so.0", "libstdc++.so.6", "libssl.so.3", "gi_typelibs", "share"):
         assert unwanted not in names, f"{unwanted} was bundled"
     assert (internal / "gi").is_dir(), "PyGObject itself must be bundled for the window"
@@ -133,10 +133,7 @@ def test_frozen_app_in_its_window(frozen: list[str], xdisplay: VirtualDisplay, a
 # -- the .deb ---------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def deb(dist: Path) -> Path:
-    env = {**os.environ, "PYTHON": sys.executable}
-    r = _run(["bash", str(ROOT / "build" / "linux" / "make_deb"), str(dist)], timeout=1200, env=env)
-    assert r.returncode == 0, f"make_deb failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
-    (package,) = dist.glob(f"{APP_SLUG}_*.deb")
+    (package,) = dist.glob(f"{DEMO.slug}_*.deb")
     return package
 
 
@@ -148,8 +145,8 @@ def _installed(package: str) -> bool:
 def test_deb_installs_runs_and_removes_cleanly(deb: Path, data_dir: Path) -> None:
     if os.geteuid() != 0:
         pytest.skip("installing a .deb needs root (CI runs as root)")
-    if _installed(APP_SLUG):
-        pytest.skip(f"{APP_SLUG} is already installed here; this test would replace it")
+    if _installed(DEMO.slug):
+        pytest.skip(f"{DEMO.slug} is already installed here; this test would replace it")
     depends = _run(["dpkg-deb", "-f", str(deb), "Depends"], timeout=60).stdout
     assert "gir1.2-webkit2-4.1" in depends and "libc6 (>=" in depends, depends
 
@@ -159,18 +156,18 @@ def test_deb_installs_runs_and_removes_cleanly(deb: Path, data_dir: Path) -> Non
                    env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
         assert fix.returncode == 0, f"dpkg -i: {r.stderr}\napt-get -f: {fix.stderr}"
     try:
-        assert _installed(APP_SLUG)
-        command = Path("/usr/bin") / APP_SLUG
-        assert command.resolve() == Path("/opt") / APP_SLUG / APP_SLUG
-        entry = Path("/usr/share/applications") / f"{BUNDLE_ID}.desktop"
-        assert f"Exec=/usr/bin/{APP_SLUG}" in entry.read_text()
-        assert (Path("/usr/share/icons/hicolor/512x512/apps") / f"{APP_SLUG}.png").is_file()
+        assert _installed(DEMO.slug)
+        command = Path("/usr/bin") / DEMO.slug
+        assert command.resolve() == Path("/opt") / DEMO.slug / DEMO.slug
+        entry = Path("/usr/share/applications") / f"{DEMO.bundle_id}.desktop"
+        assert f"Exec=/usr/bin/{DEMO.slug}" in entry.read_text()
+        assert (Path("/usr/share/icons/hicolor/512x512/apps") / f"{DEMO.slug}.png").is_file()
         exercise([str(command)], data_dir)
     finally:
-        removed = _run(["dpkg", "--purge", APP_SLUG], timeout=600)
+        removed = _run(["dpkg", "--purge", DEMO.slug], timeout=600)
     assert removed.returncode == 0, removed.stderr
-    assert not _installed(APP_SLUG)
+    assert not _installed(DEMO.slug)
     # Nothing of it is left: running it wrote nothing into /opt (all state is in the data dir).
-    for path in (Path("/opt") / APP_SLUG, Path("/usr/bin") / APP_SLUG, Path("/usr/share/applications") / f"{BUNDLE_ID}.desktop"):
+    for path in (Path("/opt") / DEMO.slug, Path("/usr/bin") / DEMO.slug, Path("/usr/share/applications") / f"{DEMO.bundle_id}.desktop"):
         assert not path.exists() and not path.is_symlink(), f"{path} is left after removal"
     assert (data_dir / "desktop-app.sqlite3").is_file(), "removing the program must keep the user's data"

@@ -21,7 +21,7 @@ from desktop_app.errors import UserError
 from desktop_app.store.accounts import Accounts, LoginStatus
 from desktop_app.store.db import Database
 from desktop_app.store.protocols import Session
-from desktop_app.web.gate import SESSION_COOKIE
+from desktop_app.web.gate import session_cookie
 from tests.support.helpers import PASSWORD, LiveServer, run_cli, sign_in
 from tests.test_auth import FAST, make_accounts
 from tests.test_web import call_event, event_outcome
@@ -280,7 +280,7 @@ def test_a_sign_in_racing_a_password_change_never_outlives_it(live_with) -> None
                 if statuses[0] == 303:
                     still = client.get("/", headers={"accept": "application/json"}).status_code
                     kept.append((i, still))
-                    assert SESSION_COOKIE in client.cookies
+                    assert session_cookie() in client.cookies
             password = new
             with live.client() as check:  # the new password works (and resets the failure count)
                 assert sign_in(check, "alice", password).status_code == 303

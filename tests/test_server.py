@@ -25,7 +25,7 @@ from starlette.routing import Route
 from desktop_app.errors import UserError
 from desktop_app.store import open_store
 from desktop_app.web.app import create_app
-from desktop_app.web.csrf import CSRF_COOKIE
+from desktop_app.web.csrf import csrf_cookie
 from desktop_app.web.http_protocol import HEADER_TIMEOUT_SECONDS, MAX_PENDING_HEADS
 from desktop_app.web.server import OPEN_FILES_CAP, ServerThread, bind_socket
 from tests.support.helpers import APP_COMMAND, PASSWORD, LiveServer, app_env, csrf_from, make_settings
@@ -180,12 +180,12 @@ def test_a_request_body_that_arrives_slowly_is_not_cut(shell_app: Starlette) -> 
     with serving(shell_app, header_timeout=QUICK_TIMEOUT) as server:
         with httpx.Client(base_url=server.url) as client:
             page = client.get("/login")
-            csrf_cookie = client.cookies[CSRF_COOKIE]
+            csrf_value = client.cookies[csrf_cookie()]
         body = urlencode({"username": "alice", "password": PASSWORD, "csrf": csrf_from(page.text),
                           "next": "/gradio/"}).encode()
         origin = server.url.rstrip("/")
         head = raw_request("/login", server.port, method="POST", headers={
-            "Origin": origin, "Cookie": f"{CSRF_COOKIE}={csrf_cookie}",
+            "Origin": origin, "Cookie": f"{csrf_cookie()}={csrf_value}",
             "Content-Type": "application/x-www-form-urlencoded", "Content-Length": str(len(body)),
         })
         with connect(server) as upload, connect(server) as stalled:

@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 
 from desktop_app.errors import UserError
-from desktop_app.settings import DEFAULT_UI, Settings
+from desktop_app.identity import DEMO
+from desktop_app.settings import Settings
 
 
 def test_defaults(tmp_path: Path) -> None:
     s = Settings.build({}, environ={})
-    assert (s.port, s.headless, s.ui, s.debug, s.host) == (0, False, DEFAULT_UI, False, "127.0.0.1")
+    assert (s.port, s.headless, s.ui, s.debug, s.host) == (0, False, DEMO.ui, False, "127.0.0.1")
     assert (s.session_idle_seconds, s.session_max_seconds, s.max_upload_bytes) == (86400, 14 * 86400, 100 << 20)
     assert "desktop-app" in str(s.dirs.data)
     assert s.webview == "auto"

@@ -11,8 +11,8 @@ import re
 
 import httpx
 
-from desktop_app.web.csrf import CSRF_COOKIE
-from desktop_app.web.gate import SESSION_COOKIE
+from desktop_app.web.csrf import csrf_cookie
+from desktop_app.web.gate import session_cookie
 from tests.support.helpers import PASSWORD, LiveServer, csrf_from, sign_in
 
 
@@ -47,7 +47,7 @@ def test_login_needs_the_csrf_token(live_with_user: LiveServer) -> None:
     with live_with_user.client() as client:
         client.get("/login")
         r = client.post("/login", data={"username": "alice", "password": PASSWORD, "csrf": "forged"})
-        assert r.status_code == 400 and SESSION_COOKIE not in r.headers.get("set-cookie", "")
+        assert r.status_code == 400 and session_cookie() not in r.headers.get("set-cookie", "")
 
 
 def test_failed_logins_get_one_answer(live_with_user: LiveServer) -> None:
@@ -56,7 +56,7 @@ def test_failed_logins_get_one_answer(live_with_user: LiveServer) -> None:
         for name, password in (("alice", "wrong password"), ("nobody", PASSWORD)):
             r = sign_in(client, name, password)
             answers.append((r.status_code, "Wrong username or password." in r.text))
-            assert SESSION_COOKIE not in r.headers.get("set-cookie", "")
+            assert session_cookie() not in r.headers.get("set-cookie", "")
     assert answers == [(401, True), (401, True)]
 
 
@@ -72,35 +72,35 @@ def test_session_cookie_and_new_id_at_login(live_with_user: LiveServer) -> None:
     with live_with_user.client() as client:
         first = sign_in(client, "alice")
         cookie = first.headers["set-cookie"]
-        assert cookie.startswith(f"{SESSION_COOKIE}=")
+        assert cookie.startswith(f"{session_cookie()}=")
         attrs = {a.strip().lower() for a in cookie.split(";")[1:]}
         assert {"httponly", "path=/", "samesite=strict"} <= attrs
         assert not any(a == "secure" for a in attrs)  # plain http on loopback: WebKit would drop it
-        old_token = client.cookies[SESSION_COOKIE]
+        old_token = client.cookies[session_cookie()]
         assert client.get("/login").status_code == 303  # already signed in
         # Posting the form again while signed in (e.g. from a second tab):
         second = client.post("/login", data={"username": "alice", "password": PASSWORD,
-                                              "csrf": client.cookies[CSRF_COOKIE]})
+                                              "csrf": client.cookies[csrf_cookie()]})
         assert second.status_code == 303
-        new_token = client.cookies[SESSION_COOKIE]
+        new_token = client.cookies[session_cookie()]
         assert new_token != old_token
         assert live_with_user.services.sessions.get(old_token) is None
 
 
 def test_unknown_session_id_is_ignored(live_with_user: LiveServer) -> None:
-    with live_with_user.client(cookies={SESSION_COOKIE: "made-up-by-an-attacker"}) as client:
+    with live_with_user.client(cookies={session_cookie(): "made-up-by-an-attacker"}) as client:
         assert client.get("/gradio/config").status_code == 401
 
 
 def test_logout_ends_the_session_on_the_server(live_with_user: LiveServer) -> None:
     with live_with_user.client() as client:
         sign_in(client, "alice")
-        token = client.cookies[SESSION_COOKIE]
+        token = client.cookies[session_cookie()]
         r = client.post("/logout")
         assert r.status_code == 303 and r.headers["location"] == "/login"
         assert live_with_user.services.sessions.get(token) is None
     # Replaying the old cookie gets nothing.
-    with live_with_user.client(cookies={SESSION_COOKIE: token}) as replay:
+    with live_with_user.client(cookies={session_cookie(): token}) as replay:
         assert replay.get("/gradio/config").status_code == 401
 
 
@@ -290,7 +290,7 @@ def test_instance_route_needs_the_instance_token(live_with_user: LiveServer) -> 
 
 
 def test_launch_token_keeps_strangers_from_every_page(live_with) -> None:  # type: ignore[no-untyped-def]
-    from desktop_app.web.launch import LAUNCH_COOKIE
+    from desktop_app.web.launch import launch_cookie
     from tests.support.helpers import launched_client
 
     token = "t" * 43
@@ -303,10 +303,10 @@ def test_launch_token_keeps_strangers_from_every_page(live_with) -> None:  # typ
         assert stranger.get("/_launch?token=" + "x" * 43).status_code == 403
         assert stranger.get("/_launch").status_code == 403
         assert stranger.get("/healthz").status_code == 200
-    with live.client(cookies={LAUNCH_COOKIE: "guessed"}) as guesser:
+    with live.client(cookies={launch_cookie(): "guessed"}) as guesser:
         assert guesser.get("/login").status_code == 403
     with launched_client(f"{live.url}/_launch?token={token}") as client:
-        cookie = client.cookies[LAUNCH_COOKIE]
+        cookie = client.cookies[launch_cookie()]
         assert cookie == token
         page = client.get("/login")
         assert page.status_code == 200 and "Sign in" in page.text

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from desktop_app.errors import DamagedStoreError, UserError
-from desktop_app.identity import APP_SLUG
+from desktop_app.identity import current
 from desktop_app.logs import FILE_ONLY
 from desktop_app.runtime import Cancelled, Runtime
 from desktop_app.settings import Settings
@@ -69,7 +69,7 @@ def _show_only_error(settings: Settings, message: str) -> int:
     from desktop_app.desktop.window import DesktopWindow
 
     log.error("cannot start: %s", message)
-    print(f"{APP_SLUG}: error: {message}", file=sys.stderr)
+    print(f"{current().slug}: error: {message}", file=sys.stderr)
     window = DesktopWindow(settings)
     SignalWatcher(lambda signum: window.close()).install()
     window.run(lambda: window.show_error(message))

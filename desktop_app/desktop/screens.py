@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from html import escape
 
-from desktop_app.identity import APP_NAME
+from desktop_app.identity import current
 
 _WINDOW_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{app}</title>
@@ -29,9 +29,9 @@ button:disabled{{opacity:.5}}
 
 def loading_page(*, log_file: str) -> str:
     body = (f'<div class="spinner" role="progressbar" aria-label="Starting"></div>'
-            f'<h1 id="loading">Starting {escape(APP_NAME)}…</h1>'
+            f'<h1 id="loading">Starting {escape(current().name)}…</h1>'
             f'<p class="log">Log: {escape(log_file)}</p>')
-    return _WINDOW_PAGE.format(app=escape(APP_NAME), body=body)
+    return _WINDOW_PAGE.format(app=escape(current().name), body=body)
 
 
 def error_page(*, message: str, log_file: str, offer_fresh_start: bool = False) -> str:
@@ -44,7 +44,7 @@ def error_page(*, message: str, log_file: str, offer_fresh_start: bool = False) 
                  'Move it aside and start fresh</button></p>'
                  '<p class="note">The damaged file is kept beside the new one (renamed), not deleted. '
                  'You will create a new account.</p>')
-    body = (f'<h1 id="error">{escape(APP_NAME)} could not start</h1>'
+    body = (f'<h1 id="error">{escape(current().name)} could not start</h1>'
             f'<p class="error">{escape(message)}</p>{fresh}'
             f'<p class="log">Details are in the log: {escape(log_file)}</p>')
-    return _WINDOW_PAGE.format(app=escape(APP_NAME), body=body)
+    return _WINDOW_PAGE.format(app=escape(current().name), body=body)

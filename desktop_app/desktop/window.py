@@ -19,7 +19,7 @@ from typing import Any
 from desktop_app.desktop import patches, screens
 from desktop_app.desktop.backends import has_gpu_render_node, linux_backend
 from desktop_app.desktop.geometry import MIN_SIZE, load_geometry, save_geometry
-from desktop_app.identity import APP_NAME, ICON
+from desktop_app.identity import current
 from desktop_app.logs import FILE_ONLY
 from desktop_app.paths import WEBVIEW_STORAGE, WINDOW_GEOMETRY
 from desktop_app.settings import Settings
@@ -40,7 +40,7 @@ class DesktopWindow:
         self.geometry = dict(geometry)
         self.closed = False
         window = webview.create_window(
-            f"{APP_NAME}",
+            current().name,
             html=screens.loading_page(log_file=str(settings.dirs.log_file)),
             width=geometry["width"], height=geometry["height"],
             x=geometry.get("x"), y=geometry.get("y"),
@@ -97,7 +97,7 @@ class DesktopWindow:
             storage_path=str(storage) if storage else None,
             debug=self.settings.debug,
             # The taskbar / dock icon (GTK and Qt; Windows and macOS take the executable's).
-            icon=str(Path(__file__).parents[1] / ICON),  # ICON is relative to the package
+            icon=current().icon,
         )
         if gui == "qt":
             try:

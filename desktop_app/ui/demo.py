@@ -21,7 +21,7 @@ import gradio as gr
 
 from desktop_app.context import account, user_data
 from desktop_app.errors import UserError
-from desktop_app.identity import APP_NAME
+from desktop_app.identity import DEMO
 
 NOTES_KEY = "notes"
 MAX_NOTES_CHARS = 100_000
@@ -109,8 +109,8 @@ def _saved_label(saved_at: float | None) -> str:
 
 
 def build() -> gr.Blocks:
-    with gr.Blocks(title=APP_NAME, analytics_enabled=False) as demo:
-        gr.Markdown(f"# {APP_NAME}")
+    with gr.Blocks(title=DEMO.name, analytics_enabled=False) as demo:
+        gr.Markdown(f"# {DEMO.name}")
         with gr.Tabs():
             with gr.Tab("Notes", id="notes"):
                 notes = gr.Textbox(

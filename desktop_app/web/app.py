@@ -79,6 +79,7 @@ def create_app(
         Route("/setup", views.setup_submit, methods=["POST"]),
         Route("/logout", views.logout, methods=["POST"]),
         Route(SHOW_PATH, views.show_window, methods=["POST"]),
+        Route("/static/icon.png", views.icon, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     if deferred is not None:

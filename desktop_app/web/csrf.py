@@ -14,9 +14,11 @@ import secrets
 from starlette.requests import Request
 from starlette.responses import Response
 
-from desktop_app.identity import APP_SLUG
+from desktop_app.identity import current
 
-CSRF_COOKIE = f"{APP_SLUG}-csrf"
+
+def csrf_cookie() -> str:
+    return f"{current().slug}-csrf"  # per app: cookies ignore ports, and two apps may run at once
 
 
 class Csrf:
@@ -29,7 +31,7 @@ class Csrf:
     @classmethod
     def of(cls, request: Request) -> Csrf:
         """The browser's token if it has a plausible one, else a new one."""
-        token = request.cookies.get(CSRF_COOKIE)
+        token = request.cookies.get(csrf_cookie())
         if token and 20 <= len(token) <= 100:
             return cls(token, fresh=False)
         return cls(secrets.token_urlsafe(32), fresh=True)
@@ -37,11 +39,11 @@ class Csrf:
     @staticmethod
     def accepts(request: Request, submitted: object) -> bool:
         """Does the form's token match the cookie's (in constant time)?"""
-        expected = request.cookies.get(CSRF_COOKIE) or ""
+        expected = request.cookies.get(csrf_cookie()) or ""
         return bool(expected) and isinstance(submitted, str) and hmac.compare_digest(
             expected.encode(), submitted.encode()
         )
 
     def set_on(self, response: Response) -> None:
         if self.fresh:
-            response.set_cookie(CSRF_COOKIE, self.token, path="/", httponly=True, samesite="strict")
+            response.set_cookie(csrf_cookie(), self.token, path="/", httponly=True, samesite="strict")

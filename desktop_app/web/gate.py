@@ -22,17 +22,22 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from desktop_app.context import STATE_KEY, RequestContext
 from desktop_app.errors import StoreError
-from desktop_app.identity import APP_SLUG
+from desktop_app.identity import current
 from desktop_app.store.protocols import TOUCH_INTERVAL_SECONDS, SessionStore
 
 if TYPE_CHECKING:
     from desktop_app.store.accounts import Accounts
 
 log = logging.getLogger(__name__)
-SESSION_COOKIE = f"{APP_SLUG}-session"
 # /_instance/show answers only to the token in the owner-only instance file.
 PUBLIC_PATHS = frozenset({"/login", "/setup", "/logout", "/healthz", "/_instance/show"})
 PUBLIC_PREFIXES = ("/static/",)
+
+
+def session_cookie() -> str:
+    # Named after the app: cookies ignore ports, and two apps made with this tool
+    # may run at once on 127.0.0.1.
+    return f"{current().slug}-session"
 
 
 def is_public(path: str) -> bool:
@@ -77,7 +82,7 @@ class SessionGate:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        token = cookie_value(scope, SESSION_COOKIE)
+        token = cookie_value(scope, session_cookie())
         session = self.store.get(token) if token else None
         if token and session is not None and time.time() - session.last_seen > TOUCH_INTERVAL_SECONDS:
             try:

@@ -14,22 +14,26 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from html import escape
 from urllib.parse import parse_qs
 
 from starlette.responses import HTMLResponse, RedirectResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from desktop_app.identity import APP_NAME, APP_SLUG
+from desktop_app.identity import current
 from desktop_app.instance import SHOW_PATH
 from desktop_app.web.gate import cookie_value
 
 LAUNCH_PATH = "/_launch"
-LAUNCH_COOKIE = f"{APP_SLUG}-launch"
 ALWAYS_OPEN = frozenset({"/healthz", SHOW_PATH})
 
-_REFUSED = f"""<!doctype html><meta charset="utf-8"><title>{APP_NAME}</title>
-<p>This page belongs to a running {APP_NAME}. Open it from the app's window, or
+_REFUSED = """<!doctype html><meta charset="utf-8"><title>{app}</title>
+<p>This page belongs to a running {app}. Open it from the app's window, or
 from the address the app printed when it started.</p>"""
+
+
+def launch_cookie() -> str:
+    return f"{current().slug}-launch"
 
 
 def new_launch_token() -> str:
@@ -53,7 +57,7 @@ class LaunchGate:
         if scope["type"] not in ("http", "websocket") or scope["path"] in ALWAYS_OPEN:
             await self.app(scope, receive, send)
             return
-        has_cookie = self._matches(cookie_value(scope, LAUNCH_COOKIE))
+        has_cookie = self._matches(cookie_value(scope, launch_cookie()))
         if scope["path"] == LAUNCH_PATH and scope["type"] == "http":
             query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
             if has_cookie or self._matches((query.get("token") or [None])[0]):
@@ -62,7 +66,7 @@ class LaunchGate:
                 # each extra redirect cost the window ~0.05 s.
                 response = RedirectResponse("/login", status_code=303, headers={"cache-control": "no-store"})
                 # A session cookie (no Max-Age): the next launch has a new token.
-                response.set_cookie(LAUNCH_COOKIE, self.token.decode(), path="/", httponly=True, samesite="strict")
+                response.set_cookie(launch_cookie(), self.token.decode(), path="/", httponly=True, samesite="strict")
                 await response(scope, receive, send)
                 return
         elif has_cookie:
@@ -71,4 +75,5 @@ class LaunchGate:
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
             return
-        await HTMLResponse(_REFUSED, status_code=403, headers={"cache-control": "no-store"})(scope, receive, send)
+        refused = _REFUSED.format(app=escape(current().name))
+        await HTMLResponse(refused, status_code=403, headers={"cache-control": "no-store"})(scope, receive, send)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
-from desktop_app.identity import APP_NAME
+from desktop_app.identity import current
 from desktop_app.store.accounts import MIN_PASSWORD_BYTES
 
 # Our own pages need nothing but themselves: no scripts at all, forms post home.
@@ -40,7 +40,7 @@ _LAYOUT = """<!doctype html>
 
 def _page(title: str, lead: str, body: str, error: str | None) -> str:
     err = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
-    return _LAYOUT.format(title=escape(title), app=escape(APP_NAME), lead=escape(lead), error=err, body=body)
+    return _LAYOUT.format(title=escape(title), app=escape(current().name), lead=escape(lead), error=err, body=body)
 
 
 def login_page(*, csrf: str, next_url: str, username: str = "", error: str | None = None) -> str:
@@ -54,7 +54,7 @@ def login_page(*, csrf: str, next_url: str, username: str = "", error: str | Non
 <label class="check"><input type="checkbox" id="remember" name="remember" value="1"> Keep me signed in on this computer</label>
 <button type="submit">Sign in</button>
 </form>"""
-    return _page("Sign in", f"Welcome back to {APP_NAME}.", body, error)
+    return _page("Sign in", f"Welcome back to {current().name}.", body, error)
 
 
 def setup_page(*, csrf: str, username: str = "", error: str | None = None) -> str:
@@ -73,7 +73,7 @@ def setup_page(*, csrf: str, username: str = "", error: str | None = None) -> st
 </form>"""
     return _page(
         "Create your account",
-        f"This is the first start of {APP_NAME} on this computer. The account lives only here.",
+        f"This is the first start of {current().name} on this computer. The account lives only here.",
         body,
         error,
     )

@@ -16,15 +16,16 @@ from urllib.parse import urlsplit
 import anyio
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from desktop_app.context import context_of
 from desktop_app.errors import StoreError, UserError
+from desktop_app.identity import current
 from desktop_app.instance import TOKEN_HEADER
 from desktop_app.store.accounts import LoginResult, LoginStatus
 from desktop_app.web import GRADIO_PATH, pages
 from desktop_app.web.csrf import Csrf
-from desktop_app.web.gate import SESSION_COOKIE, cookie_value
+from desktop_app.web.gate import cookie_value, session_cookie
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ def _start_session(request: Request, result: LoginResult, target: str, remember:
     # storage is persistent). Otherwise a session cookie, gone when the app
     # closes. Either way the server enforces the timeouts.
     response.set_cookie(
-        SESSION_COOKIE, token, max_age=state.settings.session_max_seconds if remember else None, path="/",
+        session_cookie(), token, max_age=state.settings.session_max_seconds if remember else None, path="/",
         httponly=True, samesite="strict",
         # No `secure`: WebKit drops Secure cookies on http://localhost, and
         # this server only ever speaks plain http on loopback.
@@ -81,6 +82,11 @@ def _start_session(request: Request, result: LoginResult, target: str, remember:
 
 async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
+
+
+async def icon(request: Request) -> FileResponse:
+    # The app's own icon (a project's, in an app made with `desktop-app build`).
+    return FileResponse(current().icon, media_type="image/png", headers={"Cache-Control": "no-cache"})
 
 
 async def root(request: Request) -> RedirectResponse:
@@ -163,11 +169,11 @@ async def setup_submit(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
-    token = cookie_value(request.scope, SESSION_COOKIE)
+    token = cookie_value(request.scope, session_cookie())
     if token:
         await run_in_threadpool(request.app.state.store.sessions.delete, token)
     response = RedirectResponse("/login", status_code=303, headers={"Cache-Control": "no-store"})
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+    response.delete_cookie(session_cookie(), path="/", httponly=True, samesite="strict")
     return response
 
 

@@ -8,6 +8,7 @@ onedir bundle is 374 MB; most of the excess is the build machine's GTK stack
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 # Never imported by the app, but reachable through optional imports.
 EXCLUDED_MODULES = [
@@ -40,7 +41,7 @@ def _is_system_library(source: str) -> bool:
     return source.startswith(_SYSTEM_LIB_DIRS)
 
 
-def apply(analysis) -> None:  # type: ignore[no-untyped-def]
+def apply(analysis: Any) -> None:
     """Filter the Analysis in place (Linux only; other systems use it as is).
 
     Linux: the bundle carries Python and the Python packages (with the

@@ -1,0 +1,132 @@
+"""`desktop-app build`: a developer's project -> dist/<slug>/<slug> (and a .deb).
+
+The steps, each a one-line error when it cannot go on: what the build needs is
+there (PyInstaller; for a .deb, dpkg's tools); the project's UI really builds
+(in a process of its own, check_ui.py); the build plan (identity, icon) is
+written under PROJECT/build/desktop-app/; PyInstaller runs app.spec with it;
+make_deb packages the bundle. PyInstaller's own output goes to a log there,
+named in the error when it fails.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from desktop_app.errors import UserError
+from desktop_app.identity import BUNDLED, BUNDLED_ICON, Identity
+from desktop_app.project import Project
+
+HERE = Path(__file__).resolve().parent
+SPEC = HERE / "app.spec"
+MAKE_DEB = HERE / "make_deb"
+WORK = Path("build") / "desktop-app"  # under the project root: setuptools' build/ is scratch too
+DEB_TOOLS = ("dpkg-deb", "dpkg-shlibdeps", "file")
+
+
+def build(project: Project, *, dist: Path, deb: bool = False) -> Iterator[str]:
+    """Yield a line for each thing made."""
+    _check_tools(deb)
+    work = project.root / WORK
+    work.mkdir(parents=True, exist_ok=True)
+    _check_ui(project, work)
+    app = project.identity()
+    plan = _write_plan(project, app, work)
+    t0 = time.perf_counter()
+    log = work / "pyinstaller.log"
+    with log.open("w", encoding="utf-8") as out:
+        r = subprocess.run(
+            [sys.executable, "-m", "PyInstaller", str(SPEC), "--noconfirm", "--clean", "--log-level", "WARN",
+             "--distpath", str(dist), "--workpath", str(work / "pyinstaller"), "--", str(plan)],
+            cwd=project.root, stdout=out, stderr=subprocess.STDOUT, check=False,
+        )
+    if r.returncode != 0:
+        raise UserError(f"PyInstaller could not freeze {project.slug} (exit {r.returncode}); "
+                        f"its output is in {str(log)!r}.")
+    bundle = dist / app.slug
+    yield f"built {bundle} ({_megabytes(bundle)} MB) in {time.perf_counter() - t0:.0f} s"
+    if deb:
+        yield f"built {make_deb(app, dist, work)}"
+
+
+def _check_tools(deb: bool) -> None:
+    if importlib.util.find_spec("PyInstaller") is None:
+        raise UserError("PyInstaller is not installed here; run: pip install 'desktop-app[build]'.")
+    if deb:
+        if not sys.platform.startswith("linux"):
+            raise UserError("--deb makes a Debian package, which is built on Linux; leave it out here.", exit_code=2)
+        missing = [tool for tool in DEB_TOOLS if shutil.which(tool) is None]
+        if missing:
+            raise UserError(f"--deb needs {', '.join(missing)}; run: sudo apt-get install dpkg-dev file.")
+
+
+def _check_ui(project: Project, work: Path) -> None:
+    # Their package from the project folder, as the spec will find it, whether
+    # or not it is installed.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(project.root),
+                                                                     os.environ.get("PYTHONPATH", "")]))}
+    r = subprocess.run([sys.executable, "-m", "desktop_app.freeze.check_ui", project.ui, str(work)],
+                       cwd=project.root, env=env, capture_output=True, text=True, check=False)
+    if r.returncode != 0:
+        lines = [line for line in r.stderr.splitlines() if line.strip()]
+        said = lines[-1] if lines else f"exit {r.returncode}"
+        raise UserError(f"ui = {project.ui!r} in [tool.desktop-app] does not build: {said}", exit_code=2)
+
+
+def _write_plan(project: Project, app: Identity, work: Path) -> Path:
+    stage = work / "identity"
+    stage.mkdir(exist_ok=True)
+    (stage / BUNDLED).write_text(app.to_json(), encoding="utf-8")
+    shutil.copyfile(app.icon, stage / BUNDLED_ICON)
+    plan = {
+        "root": str(project.root), "ui": app.ui, "slug": app.slug, "name": app.name, "version": app.version,
+        "bundle_id": app.bundle_id, "icon": app.icon,
+        "identity_file": str(stage / BUNDLED), "icon_file": str(stage / BUNDLED_ICON),
+        "distribution": _installed_distribution(project),
+    }
+    path = work / "plan.json"
+    path.write_text(json.dumps(plan, indent=2), encoding="utf-8")
+    return path
+
+
+def _installed_distribution(project: Project) -> str | None:
+    """Their distribution's name when it is installed here (its metadata then
+    goes into the bundle), else None."""
+    from desktop_app.project import read_pyproject
+
+    name = read_pyproject(project.root / "pyproject.toml").get("project", {}).get("name")
+    if not isinstance(name, str):
+        return None
+    try:
+        importlib.metadata.distribution(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    return name
+
+
+def make_deb(app: Identity, dist: Path, work: Path) -> Path:
+    """dist/<slug>_<version>_<arch>.deb from dist/<slug>/ (make_deb does the packaging)."""
+    from desktop_app.freeze.icons import hicolor_icons
+
+    icons = hicolor_icons(Path(app.icon), work / "icons", app.slug)
+    env = {**os.environ, "APP_NAME": app.name, "APP_SLUG": app.slug, "APP_VERSION": app.version,
+           "BUNDLE_ID": app.bundle_id, "APP_DESCRIPTION": app.description, "MAINTAINER": app.maintainer,
+           "APP_HOMEPAGE": app.homepage, "APP_ICONS": str(icons)}
+    r = subprocess.run(["bash", str(MAKE_DEB), str(dist), str(dist)], env=env, capture_output=True, text=True,
+                       check=False)
+    if r.returncode != 0:
+        lines = [line for line in r.stderr.splitlines() if line.strip()]
+        raise UserError(lines[-1] if lines else f"make_deb failed (exit {r.returncode}).")
+    return Path(r.stdout.strip().splitlines()[-1])
+
+
+def _megabytes(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file() and not f.is_symlink()) >> 20

@@ -30,6 +30,8 @@ def add_commands(sub: argparse._SubParsersAction, add_app_options: Callable[[arg
     add_app_options(p)
 
     p = sub.add_parser("build", help="freeze your project into dist/SLUG/ (and installers)")
+    p.add_argument("--installer", action="store_true", help="also make this system's installer: "
+                   "a .deb on Linux, SLUG-VERSION-setup.exe on Windows (Inno Setup), a .dmg on macOS")
     p.add_argument("--deb", action="store_true", help="also make dist/SLUG_VERSION_ARCH.deb (Linux)")
     p.add_argument("--ci", choices=["github"], help="write a workflow that builds on Linux, Windows and macOS "
                    "into your repository instead of building here")
@@ -90,9 +92,11 @@ def _build(args: argparse.Namespace) -> int:
         print(f"Wrote {path.relative_to(project.root)}: it builds {project.slug} on Linux, Windows and macOS "
               "and keeps the results as artifacts.")
         return 0
+    from desktop_app.freeze import installers
     from desktop_app.freeze.bundle import build
 
     dist = Path(args.dist).absolute() if args.dist else project.root / "dist"
-    for line in build(project, dist=dist, deb=args.deb):
+    installer = "deb" if args.deb else installers.kind() if args.installer else None
+    for line in build(project, dist=dist, installer=installer):
         print(line, flush=True)
     return 0

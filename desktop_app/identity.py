@@ -8,7 +8,7 @@ so it is chosen once at the edge and read from here at the moment it is used:
 - otherwise it is DEMO, this package's own demo, as a source checkout runs it.
 
 Nothing reads it at import time, so `use()` before the first call is enough.
-The installer scripts, which are not Python, read it through `build/identity.py`.
+The installer scripts, which are not Python, get it from freeze/installers.py.
 """
 
 from __future__ import annotations

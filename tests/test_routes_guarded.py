@@ -19,6 +19,7 @@ PUBLIC = {
     ("/healthz", "GET"), ("/healthz", "HEAD"), ("/login", "GET"), ("/login", "HEAD"), ("/login", "POST"),
     ("/setup", "GET"), ("/setup", "HEAD"), ("/setup", "POST"), ("/logout", "POST"), ("/static/x", "GET"),
     ("/_instance/show", "POST"),  # answers 403 without the instance token (tested in test_desktop)
+    ("/static/icon.png", "GET"), ("/static/icon.png", "HEAD"),  # the app's icon, shown on the sign-in page
 }
 
 

@@ -1,10 +1,10 @@
-"""`desktop-app build`: a developer's project -> dist/<slug>/<slug> (and a .deb).
+"""`desktop-app build`: a developer's project -> dist/<slug>/<slug> (and an installer).
 
 The steps, each a one-line error when it cannot go on: what the build needs is
 there (PyInstaller; for a .deb, dpkg's tools); the project's UI really builds
 (in a process of its own, check_ui.py); the build plan (identity, icon) is
 written under PROJECT/build/desktop-app/; PyInstaller runs app.spec with it;
-make_deb packages the bundle. PyInstaller's own output goes to a log there,
+installers.py packages the bundle. PyInstaller's own output goes to a log there,
 named in the error when it fails.
 """
 
@@ -22,19 +22,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from desktop_app.errors import UserError
+from desktop_app.freeze import installers
 from desktop_app.identity import BUNDLED, BUNDLED_ICON, Identity
 from desktop_app.project import Project
 
 HERE = Path(__file__).resolve().parent
 SPEC = HERE / "app.spec"
-MAKE_DEB = HERE / "make_deb"
 WORK = Path("build") / "desktop-app"  # under the project root: setuptools' build/ is scratch too
-DEB_TOOLS = ("dpkg-deb", "dpkg-shlibdeps", "file")
 
 
-def build(project: Project, *, dist: Path, deb: bool = False) -> Iterator[str]:
-    """Yield a line for each thing made."""
-    _check_tools(deb)
+def build(project: Project, *, dist: Path, installer: str | None = None) -> Iterator[str]:
+    """Yield a line for each thing made. `installer`: None, or one of
+    installers.kind()'s answers."""
+    _check_tools(installer)
     work = project.root / WORK
     work.mkdir(parents=True, exist_ok=True)
     _check_ui(project, work)
@@ -53,19 +53,16 @@ def build(project: Project, *, dist: Path, deb: bool = False) -> Iterator[str]:
                         f"its output is in {str(log)!r}.")
     bundle = dist / app.slug
     yield f"built {bundle} ({_megabytes(bundle)} MB) in {time.perf_counter() - t0:.0f} s"
-    if deb:
-        yield f"built {make_deb(app, dist, work)}"
+    if installer is not None:
+        made = installers.make(installer, app, dist, work)
+        yield f"built {made} ({made.stat().st_size >> 20} MB)"
 
 
-def _check_tools(deb: bool) -> None:
+def _check_tools(installer: str | None) -> None:
     if importlib.util.find_spec("PyInstaller") is None:
         raise UserError("PyInstaller is not installed here; run: pip install 'desktop-app[build]'.")
-    if deb:
-        if not sys.platform.startswith("linux"):
-            raise UserError("--deb makes a Debian package, which is built on Linux; leave it out here.", exit_code=2)
-        missing = [tool for tool in DEB_TOOLS if shutil.which(tool) is None]
-        if missing:
-            raise UserError(f"--deb needs {', '.join(missing)}; run: sudo apt-get install dpkg-dev file.")
+    if installer is not None:
+        installers.check_tools(installer)
 
 
 def _check_ui(project: Project, work: Path) -> None:
@@ -110,22 +107,6 @@ def _installed_distribution(project: Project) -> str | None:
     except importlib.metadata.PackageNotFoundError:
         return None
     return name
-
-
-def make_deb(app: Identity, dist: Path, work: Path) -> Path:
-    """dist/<slug>_<version>_<arch>.deb from dist/<slug>/ (make_deb does the packaging)."""
-    from desktop_app.freeze.icons import hicolor_icons
-
-    icons = hicolor_icons(Path(app.icon), work / "icons", app.slug)
-    env = {**os.environ, "APP_NAME": app.name, "APP_SLUG": app.slug, "APP_VERSION": app.version,
-           "BUNDLE_ID": app.bundle_id, "APP_DESCRIPTION": app.description, "MAINTAINER": app.maintainer,
-           "APP_HOMEPAGE": app.homepage, "APP_ICONS": str(icons)}
-    r = subprocess.run(["bash", str(MAKE_DEB), str(dist), str(dist)], env=env, capture_output=True, text=True,
-                       check=False)
-    if r.returncode != 0:
-        lines = [line for line in r.stderr.splitlines() if line.strip()]
-        raise UserError(lines[-1] if lines else f"make_deb failed (exit {r.returncode}).")
-    return Path(r.stdout.strip().splitlines()[-1])
 
 
 def _megabytes(path: Path) -> int:

@@ -106,11 +106,11 @@ class AppProcess:
     `env`: see app_env."""
 
     def __init__(self, data_dir: Path, *args: str, env: Mapping[str, str | None] | None = None,
-                 command: Sequence[str] = APP_COMMAND, headless: bool = True) -> None:
+                 command: Sequence[str] = APP_COMMAND, headless: bool = True, cwd: Path | None = None) -> None:
         self.data_dir = data_dir
         self.proc = subprocess.Popen(
             [*command, *(["--headless"] if headless else []), "--data-dir", str(data_dir), *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=app_env(env),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=app_env(env), cwd=cwd,
         )
         self.launch: str | None = None  # the READY line's URL, with this launch's token
         self.url: str | None = None  # scheme://host:port

@@ -1,13 +1,14 @@
-; Inno Setup script: the onedir bundle (dist\<slug>\) as one setup program,
-; dist\<slug>-<version>-setup.exe. Run build\windows\make_installer.ps1, which
-; writes the app's identity (desktop_app/identity.py) to build\work\identity.iss
-; and calls ISCC on this file.
+; Inno Setup script: the onedir bundle (DIST\<slug>\) as one setup program,
+; DIST\<slug>-<version>-setup.exe. `desktop-app build --installer` on Windows
+; (freeze/installers.py) copies it beside an identity.iss it writes (AppName,
+; AppSlug, AppVersion, WindowsAppId, Maintainer, AppDescription, and the
+; DistDir and IconFile paths) and runs ISCC on the copy.
 ;
 ; Per-user install by default (no administrator prompt; the person may choose
 ; all users). Uninstalling removes the program, never the person's data in
 ; %LOCALAPPDATA%\<slug> (accounts, sessions, notes).
 
-#include "..\work\identity.iss"
+#include "identity.iss"
 
 [Setup]
 ; AppId ties upgrades to earlier installs: never change it once shipped.
@@ -24,9 +25,9 @@ PrivilegesRequired=lowest
 PrivilegesRequiredOverridesAllowed=dialog
 ArchitecturesAllowed=x64compatible
 ArchitecturesInstallIn64BitMode=x64compatible
-OutputDir=..\..\dist
+OutputDir={#DistDir}
 OutputBaseFilename={#AppSlug}-{#AppVersion}-setup
-SetupIconFile=..\work\{#AppSlug}.ico
+SetupIconFile={#IconFile}
 UninstallDisplayIcon={app}\{#AppSlug}.exe
 Compression=lzma2/max
 SolidCompression=yes
@@ -42,7 +43,7 @@ Name: "desktopicon"; Description: "{cm:CreateDesktopIcon}"; GroupDescription: "{
 
 [Files]
 ; The whole bundle: the windowed app, the console CLI (<slug>-cli.exe) and _internal\.
-Source: "..\..\dist\{#AppSlug}\*"; DestDir: "{app}"; Flags: ignoreversion recursesubdirs createallsubdirs
+Source: "{#DistDir}\{#AppSlug}\*"; DestDir: "{app}"; Flags: ignoreversion recursesubdirs createallsubdirs
 
 [Icons]
 Name: "{autoprograms}\{#AppName}"; Filename: "{app}\{#AppSlug}.exe"

@@ -1,0 +1,152 @@
+"""The developer's commands in their own project, short of freezing it (that is
+tests/test_packaging.py): `build --ci github`, the Windows installer's script,
+`run`, and `build`'s one-line refusals."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from desktop_app.errors import UserError
+from desktop_app.freeze.installers import write_inno_setup
+from desktop_app.freeze.workflow import MARK, github_workflow, install_command
+from desktop_app.identity import DEMO
+from desktop_app.project import load_project
+from tests.support.helpers import APP_COMMAND, PASSWORD, AppProcess, assert_one_line_error, run_cli
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = Path(__file__).parent / "sample_project"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "converter-project"
+    shutil.copytree(SAMPLE, root)
+    return root
+
+
+# -- build --ci github ----------------------------------------------------------
+def test_this_repositorys_workflow_is_the_generated_one() -> None:
+    project = load_project(ROOT / "pyproject.toml")
+    written = (ROOT / ".github" / "workflows" / "build.yml").read_text()
+    assert written == github_workflow(project.identity(), install_command(project)), (
+        "regenerate it: python -m desktop_app build --ci github")
+
+
+def test_the_workflow_builds_the_project_on_each_system(project: Path) -> None:
+    r = run_cli("build", "--ci", "github", cwd=project)
+    assert r.returncode == 0, r.stderr
+    path = project / ".github" / "workflows" / "build.yml"
+    text = path.read_text()
+    assert text.startswith(MARK)
+    flow = yaml.safe_load(text)
+    job = flow["jobs"]["build"]
+    assert set(job["strategy"]["matrix"]["os"]) == {"ubuntu-22.04", "windows-2022", "macos-14"}
+    assert job["env"] == {"APP_NAME": "Unit Converter", "APP_SLUG": "unit-converter"}
+    runs = "\n".join(step.get("run", "") for step in job["steps"])
+    # Their project and the tool (with the window and PyInstaller) are installed, then built with installers.
+    install = next(step["run"] for step in job["steps"] if step.get("name") == "Install")
+    assert install.startswith("python -m pip install . ") and "desktop-app[window,build]" in install
+    assert "python -m desktop_app build --installer" in runs
+    assert "choco install innosetup" in runs and "users add ci --password-stdin" in runs
+    upload = next(step for step in job["steps"] if step.get("uses", "").startswith("actions/upload-artifact"))
+    assert upload["with"]["path"].split() == ["dist/*.deb", "dist/*-setup.exe", "dist/*.dmg"]
+    # Run again after a change to the table: their file is made anew.
+    (project / "pyproject.toml").write_text((project / "pyproject.toml").read_text().replace(
+        'name = "Unit Converter"', 'name = "Unit Converter Pro"'))
+    assert run_cli("build", "--ci", "github", cwd=project).returncode == 0
+    assert yaml.safe_load(path.read_text())["jobs"]["build"]["env"]["APP_SLUG"] == "unit-converter-pro"
+
+
+def test_the_workflow_never_replaces_a_file_of_theirs(project: Path) -> None:
+    path = project / ".github" / "workflows" / "build.yml"
+    path.parent.mkdir(parents=True)
+    path.write_text("name: their own\n")
+    assert_one_line_error(run_cli("build", "--ci", "github", cwd=project), "build.yml", "was not made by desktop-app")
+    assert path.read_text() == "name: their own\n"
+
+
+# -- the Windows installer's script (ISCC itself runs only on Windows) -------------
+def test_the_inno_setup_script_carries_the_identity(project: Path, tmp_path: Path) -> None:
+    app = load_project(project / "pyproject.toml").identity()
+    script = write_inno_setup(app, tmp_path / "dist", tmp_path / "work")
+    assert '#include "identity.iss"' in script.read_text()
+    defines = (script.parent / "identity.iss").read_text()
+    assert '#define AppName "Unit Converter"' in defines and '#define AppVersion "1.2.0"' in defines
+    assert f'#define WindowsAppId "{app.windows_app_id}"' in defines
+    assert f'#define DistDir "{tmp_path / "dist"}"' in defines
+    assert (script.parent / "unit-converter.ico").read_bytes()[:4] == b"\0\0\1\0"  # an icon directory
+
+
+def test_a_quote_inno_setup_cannot_take_is_refused(project: Path, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    app = replace(load_project(project / "pyproject.toml").identity(), description='The "best" converter')
+    with pytest.raises(UserError, match="AppDescription .* cannot take a double quote"):
+        write_inno_setup(app, tmp_path / "dist", tmp_path / "work")
+
+
+# -- build's refusals -------------------------------------------------------------
+def test_build_outside_a_project_is_one_line(tmp_path: Path) -> None:
+    assert_one_line_error(run_cli("build", cwd=tmp_path), "No pyproject.toml", "run this inside your project")
+
+
+def test_build_with_a_ui_that_does_not_build_is_one_line(project: Path) -> None:
+    (project / "converter" / "app.py").write_text("def build():\n    return 42\n")
+    r = run_cli("build", cwd=project, timeout=180)
+    assert_one_line_error(r, "ui = 'converter.app:build'", "does not build")
+    assert not (project / "dist").exists()
+
+
+def test_build_without_pyinstaller_is_one_line(project: Path, tmp_path: Path) -> None:
+    # A Python that finds desktop-app (and Gradio) but not PyInstaller: a package
+    # of that name that cannot be found (None in sys.modules hides it from find_spec).
+    shim = tmp_path / "shim"
+    shim.mkdir()
+    (shim / "sitecustomize.py").write_text("import sys\nsys.modules['PyInstaller'] = None\n")
+    r = run_cli("build", cwd=project, env={"PYTHONPATH": str(shim)})
+    assert_one_line_error(r, "PyInstaller is not installed", "pip install 'desktop-app[build]'")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="--deb is refused off Linux, tested on Linux")
+def test_deb_needs_dpkgs_tools(project: Path, tmp_path: Path) -> None:
+    r = run_cli("build", "--deb", cwd=project, env={"PATH": str(tmp_path)})
+    assert_one_line_error(r, "--deb needs dpkg-deb", "apt-get install dpkg-dev file")
+
+
+# -- run -----------------------------------------------------------------------------
+def test_run_shows_the_projects_app(project: Path, tmp_path: Path) -> None:
+    """`desktop-app run` in their folder is their app: their name on the sign-in
+    page, their slug in the cookies and the log, their UI behind it."""
+    from tests.support.helpers import launched_client, sign_in
+    from tests.test_web import call_event
+
+    data = tmp_path / "data"
+    r = run_cli("users", "add", "alice", "--password-stdin", "--data-dir", str(data), input=PASSWORD + "\n",
+                cwd=project)
+    assert r.returncode == 0, r.stderr
+    app = AppProcess(data, command=[*APP_COMMAND, "run"], cwd=project)
+    try:
+        with launched_client(app.wait_ready(timeout=120)) as client:
+            login = client.get("/login")
+            assert "Unit Converter" in login.text and DEMO.name not in login.text
+            assert sign_in(client, "alice").status_code == 303
+            assert any(name.startswith("unit-converter-") for name in client.cookies.keys())
+            assert call_event(client, "convert", [1, "mile", "km"]) == ["1.60934 km"]
+    finally:
+        app.kill()
+    assert (data / "logs" / "unit-converter.log").is_file()
+
+
+def test_run_with_a_ui_module_that_is_not_there_is_one_line(project: Path) -> None:
+    (project / "pyproject.toml").write_text((project / "pyproject.toml").read_text().replace(
+        'ui = "converter.app:build"', 'ui = "convertor.app:build"'))
+    assert_one_line_error(run_cli("run", "--headless", cwd=project), "there is no module 'convertor.app'")
+
+
+def test_the_repositorys_table_is_the_demo() -> None:
+    assert load_project(ROOT / "pyproject.toml").identity() == DEMO

@@ -1,10 +1,15 @@
 """The shipped app: build the PyInstaller bundle and .deb from this checkout
 (`desktop-app build --deb`: this repository is a project whose app is the demo),
 then use the frozen executable as a person would: headless over
-HTTP, in its window under Xvfb, with no route to the outside; then build the
-.deb, install it with dpkg, run the installed command, and remove it.
+HTTP, in its window under Xvfb, with no route to the outside; then install the
+.deb with dpkg, run the installed command, and remove it.
 
-The bundle is built once per test session (~50 s here), the .deb once (~50 s).
+Then a third party's project (tests/sample_project, copied to a temp folder) is
+built exactly as its developer would, with `desktop-app build --deb` in its
+folder: its frozen app works with its own dependency and data file, and its
+.deb installs and runs beside the demo's, each app in its own folders.
+
+Each bundle is built once per test session (~2-4 min each here).
 """
 
 from __future__ import annotations
@@ -13,22 +18,28 @@ import ipaddress
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from desktop_app.identity import DEMO
-from tests.support.exercise import exercise
-from tests.support.helpers import assert_gradio_patches_applied, run_cli
+from tests.support.exercise import exercise, use_the_demo
+from tests.support.helpers import PASSWORD, AppProcess, assert_gradio_patches_applied, launched_client, run_cli, sign_in
 from tests.support.windowed import launched
 from tests.support.xdisplay import VirtualDisplay, app_ui_shown
+from tests.test_web import call_event
 
 pytestmark = [pytest.mark.packaging,
               pytest.mark.skipif(sys.platform != "linux", reason="the Linux bundle and .deb are built on Linux")]
 
 ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = Path(__file__).parent / "sample_project"
+# tests/sample_project's [tool.desktop-app] table, as a person sees it.
+SAMPLE_NAME, SAMPLE_SLUG, SAMPLE_ID = "Unit Converter", "unit-converter", "org.example.converter"
 
 
 def _run(cmd: list[str], timeout: float, **kwargs: object) -> subprocess.CompletedProcess[str]:
@@ -142,6 +153,14 @@ def _installed(package: str) -> bool:
     return r.returncode == 0 and "installed" in r.stdout.split()
 
 
+def _install(*debs: Path) -> None:
+    r = _run(["dpkg", "-i", *map(str, debs)], timeout=600)
+    if r.returncode != 0:  # missing dependencies: let apt bring them, as a person's apt would
+        fix = _run(["apt-get", "install", "-f", "-y", "-q"], timeout=1200,
+                   env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        assert fix.returncode == 0, f"dpkg -i: {r.stderr}\napt-get -f: {fix.stderr}"
+
+
 def test_deb_installs_runs_and_removes_cleanly(deb: Path, data_dir: Path) -> None:
     if os.geteuid() != 0:
         pytest.skip("installing a .deb needs root (CI runs as root)")
@@ -150,11 +169,7 @@ def test_deb_installs_runs_and_removes_cleanly(deb: Path, data_dir: Path) -> Non
     depends = _run(["dpkg-deb", "-f", str(deb), "Depends"], timeout=60).stdout
     assert "gir1.2-webkit2-4.1" in depends and "libc6 (>=" in depends, depends
 
-    r = _run(["dpkg", "-i", str(deb)], timeout=600)
-    if r.returncode != 0:  # missing dependencies: let apt bring them, as a person's apt would
-        fix = _run(["apt-get", "install", "-f", "-y", "-q"], timeout=1200,
-                   env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
-        assert fix.returncode == 0, f"dpkg -i: {r.stderr}\napt-get -f: {fix.stderr}"
+    _install(deb)
     try:
         assert _installed(DEMO.slug)
         command = Path("/usr/bin") / DEMO.slug
@@ -171,3 +186,84 @@ def test_deb_installs_runs_and_removes_cleanly(deb: Path, data_dir: Path) -> Non
     for path in (Path("/opt") / DEMO.slug, Path("/usr/bin") / DEMO.slug, Path("/usr/share/applications") / f"{DEMO.bundle_id}.desktop"):
         assert not path.exists() and not path.is_symlink(), f"{path} is left after removal"
     assert (data_dir / "desktop-app.sqlite3").is_file(), "removing the program must keep the user's data"
+
+
+# -- a third party's project ------------------------------------------------------
+@pytest.fixture(scope="session")
+def sample_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tests/sample_project copied out and built in its own folder, as its
+    developer runs it: `desktop-app build --deb` (nothing of ours edited)."""
+    project = tmp_path_factory.mktemp("their") / "unit-converter"
+    shutil.copytree(SAMPLE, project)
+    r = _run([sys.executable, "-m", "desktop_app", "build", "--deb"], timeout=1800, cwd=project)
+    assert r.returncode == 0, f"desktop-app build failed in the sample:\n{r.stdout[-3000:]}\n{r.stderr[-5000:]}"
+    assert f"built {project / 'dist' / SAMPLE_SLUG} (" in r.stdout, r.stdout
+    return project / "dist"
+
+
+def use_the_converter(client: httpx.Client) -> None:
+    # units.json is the sample's package data; the thousands comma is humanize's.
+    assert call_event(client, "convert", [1000, "mile", "km"]) == ["1,609.34 km"]
+
+
+def test_their_frozen_app_is_theirs(sample_dist: Path, data_dir: Path) -> None:
+    exe = [str(sample_dist / SAMPLE_SLUG / SAMPLE_SLUG)]
+    r = run_cli("--version", command=exe)
+    assert r.returncode == 0 and r.stdout.strip() == f"{SAMPLE_SLUG} 1.2.0", (r.stdout, r.stderr)
+    r = run_cli("--help", command=exe)
+    assert SAMPLE_NAME in r.stdout and not re.search(r"\b(init|build)\b", r.stdout), r.stdout  # no developer commands
+    exercise(exe, data_dir, use=use_the_converter)
+    assert (data_dir / "logs" / f"{SAMPLE_SLUG}.log").is_file()
+
+
+def test_two_apps_installed_side_by_side_share_nothing(dist: Path, sample_dist: Path, tmp_path: Path) -> None:
+    """The demo's .deb and the sample's, installed together and running at once
+    for one person (HOME in a temp folder): each has its own folders, cookies and
+    title; both purge cleanly and leave that person's data."""
+    if os.geteuid() != 0:
+        pytest.skip("installing a .deb needs root (CI runs as root)")
+    if _installed(DEMO.slug) or _installed(SAMPLE_SLUG):
+        pytest.skip("one of the apps is already installed here; this test would replace it")
+    (ours,) = dist.glob(f"{DEMO.slug}_*.deb")
+    (theirs,) = sample_dist.glob(f"{SAMPLE_SLUG}_1.2.0_*.deb")
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {"HOME": str(home), "XDG_DATA_HOME": None, "XDG_CACHE_HOME": None, "XDG_STATE_HOME": None,
+           "XDG_CONFIG_HOME": None}
+    apps = {DEMO.slug: (DEMO.name, use_the_demo), SAMPLE_SLUG: (SAMPLE_NAME, use_the_converter)}
+    _install(ours, theirs)
+    try:
+        entry = (Path("/usr/share/applications") / f"{SAMPLE_ID}.desktop").read_text()
+        assert f"Name={SAMPLE_NAME}" in entry and f"Exec=/usr/bin/{SAMPLE_SLUG}" in entry
+        running = {}
+        for slug in apps:
+            r = run_cli("users", "add", "alice", "--password-stdin", input=PASSWORD + "\n",
+                        command=[f"/usr/bin/{slug}"], env=env)
+            assert r.returncode == 0, r.stderr
+            running[slug] = AppProcess(None, command=[f"/usr/bin/{slug}"], env=env)
+        try:
+            launches = {slug: app.wait_ready(timeout=120) for slug, app in running.items()}  # both up at once
+            cookies = {}
+            for slug, (name, use) in apps.items():
+                with launched_client(launches[slug]) as client:
+                    assert f" · {name}</title>" in client.get("/login").text  # its own title
+                    assert sign_in(client, "alice").status_code == 303
+                    use(client)
+                    cookies[slug] = set(client.cookies.keys())
+            assert all(name.startswith(f"{SAMPLE_SLUG}-") for name in cookies[SAMPLE_SLUG]), cookies
+            assert not cookies[SAMPLE_SLUG] & cookies[DEMO.slug], cookies
+            for app in running.values():
+                assert app.stop(signal.SIGTERM) == 0, app.stderr()
+        finally:
+            for app in running.values():
+                app.kill()
+        for slug in apps:
+            data = home / ".local" / "share" / slug
+            assert (data / "desktop-app.sqlite3").is_file(), f"{slug} kept no store in {data}"
+        assert {p.name for p in (home / ".local" / "share").iterdir()} == set(apps)
+    finally:
+        removed = _run(["dpkg", "--purge", DEMO.slug, SAMPLE_SLUG], timeout=600)
+    assert removed.returncode == 0, removed.stderr
+    for slug in apps:
+        assert not _installed(slug) and not (Path("/opt") / slug).exists()
+        assert (home / ".local" / "share" / slug / "desktop-app.sqlite3").is_file(), "purging keeps a person's data"

@@ -13,14 +13,23 @@ from __future__ import annotations
 
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+
+import httpx
 
 from tests.support.helpers import PASSWORD, AppProcess, launched_client, run_cli, sign_in
 from tests.test_web import call_event
 
 
-def exercise(command: Sequence[str], data_dir: Path) -> None:
+def use_the_demo(client: httpx.Client) -> None:
+    """The demo's notes: saved, then read back."""
+    assert call_event(client, "save_notes", ["written by the packaged app"])[0].startswith("Saved")
+    assert call_event(client, "load_notes", [])[0]["value"] == "written by the packaged app"
+
+
+def exercise(command: Sequence[str], data_dir: Path, use: Callable[[httpx.Client], None] = use_the_demo) -> None:
+    """`use`: the app's own Gradio events, run once signed in."""
     r = run_cli("users", "add", "alice", "--password-stdin", "--data-dir", str(data_dir),
                 input=PASSWORD + "\n", command=command)
     assert r.returncode == 0 and "alice" in r.stdout, r.stderr
@@ -35,8 +44,7 @@ def exercise(command: Sequence[str], data_dir: Path) -> None:
             page = client.get("/gradio/")
             assert page.status_code == 200 and "gradio" in page.text.lower(), page.status_code
             assert client.get("/gradio/config").status_code == 200
-            assert call_event(client, "save_notes", ["written by the packaged app"])[0].startswith("Saved")
-            assert call_event(client, "load_notes", [])[0]["value"] == "written by the packaged app"
+            use(client)
         code = app.stop(signal.SIGTERM)
         assert code == 0, f"exit code {code}; stderr: {app.stderr()}"
         assert "Traceback" not in app.stderr(), app.stderr()

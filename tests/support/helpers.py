@@ -103,13 +103,14 @@ class AppProcess:
     """`python -m desktop_app --headless` as a child process, as a user runs it:
     the one way the tests launch the app (the window's WindowApp is one too).
     `headless=False`: as launched by a double-click (a window if it can open one).
-    `env`: see app_env."""
+    `env`: see app_env. `data_dir=None`: the app's own default folders."""
 
-    def __init__(self, data_dir: Path, *args: str, env: Mapping[str, str | None] | None = None,
+    def __init__(self, data_dir: Path | None, *args: str, env: Mapping[str, str | None] | None = None,
                  command: Sequence[str] = APP_COMMAND, headless: bool = True, cwd: Path | None = None) -> None:
         self.data_dir = data_dir
         self.proc = subprocess.Popen(
-            [*command, *(["--headless"] if headless else []), "--data-dir", str(data_dir), *args],
+            [*command, *(["--headless"] if headless else []), *(["--data-dir", str(data_dir)] if data_dir else []),
+             *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=app_env(env), cwd=cwd,
         )
         self.launch: str | None = None  # the READY line's URL, with this launch's token

@@ -1,5 +1,6 @@
 """The sample's UI: its factors come from package data (importlib.resources), as
-a shipped app must read them."""
+a shipped app must read them, and its numbers are written by a dependency of
+its own (humanize), which desktop-app does not use: both must be in its bundle."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 from importlib import resources
 
 import gradio as gr
+import humanize
 
 
 def factors() -> dict[str, float]:
@@ -15,7 +17,7 @@ def factors() -> dict[str, float]:
 
 def convert(value: float, source: str, target: str) -> str:
     units = factors()
-    return f"{value * units[source] / units[target]:g} {target}"
+    return f"{humanize.intcomma(float(f'{value * units[source] / units[target]:g}'))} {target}"
 
 
 def build() -> gr.Blocks:

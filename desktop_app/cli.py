@@ -72,14 +72,22 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
     settings: Settings | None = None
     try:
+        project_used = argv[:1] == ["run"] and bundled() is None
+        if project_used:
+            # The developer's project is the app from here on: before the
+            # parser (its --help names the app's variables) and the settings.
+            from desktop_app import devtools
+
+            devtools.use_project()
+        args = build_parser().parse_args(argv)
         if args.command in ("init", "build"):
             from desktop_app import devtools
 
             return devtools.run_command(args)
-        if args.command == "run":  # the developer's project is the app: before the settings read it
+        if args.command == "run" and not project_used:  # `desktop-app --debug run`
             from desktop_app import devtools
 
             devtools.use_project()

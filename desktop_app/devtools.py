@@ -46,24 +46,35 @@ def use_project() -> Project:
     """`run`: the project in the current folder becomes the app this process is."""
     project = project_here()
     # Their package is importable as it will be in the bundle, installed or not.
-    sys.path.insert(0, str(project.root))
+    sys.path.insert(0, str(project.source_root))
     check_ui_module(project)
     identity.use(project.identity())
     return project
 
 
 def check_ui_module(project: Project) -> None:
-    """The module `ui` names can be found (not imported: that would import
-    Gradio, seconds before the window shows; the build checks the rest)."""
+    """The module `ui` names can be found, before the window opens. Finding
+    `pkg.app` runs `pkg/__init__.py` (not `app` itself, nor Gradio: that is
+    seconds the window would wait; the build checks the rest)."""
     module = project.ui.partition(":")[0]
+    parts = module.split(".")
     try:
         found = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
+    except ModuleNotFoundError as exc:
+        if exc.name not in {".".join(parts[:i]) for i in range(1, len(parts) + 1)}:
+            raise _import_failed(project, exc) from None
         found = None
+    except Exception as exc:  # their package's __init__ raised while being found
+        raise _import_failed(project, exc) from None
     if found is None:
         raise UserError(f"ui = {project.ui!r} in [tool.desktop-app]: there is no module {module!r} in "
-                        f"{str(project.root)!r} or the installed packages; check the name, or `pip install -e .`.",
-                        exit_code=2)
+                        f"{str(project.source_root)!r} or the installed packages; check the name.", exit_code=2)
+
+
+def _import_failed(project: Project, exc: Exception) -> UserError:
+    hint = " (is the project installed? pip install -e .)" if isinstance(exc, ModuleNotFoundError) else ""
+    return UserError(f"ui = {project.ui!r} in [tool.desktop-app]: importing its package failed: "
+                     f"{type(exc).__name__}: {exc}{hint}", exit_code=2)
 
 
 def run_command(args: argparse.Namespace) -> int:

@@ -52,7 +52,8 @@ class Identity:
         return self.slug
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=True)
+        # Without the icon's path (the build machine's): the bundle has its own copy.
+        return json.dumps({k: v for k, v in asdict(self).items() if k != "icon"}, indent=2, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str, *, icon: str) -> Identity:

@@ -16,12 +16,17 @@ from pathlib import Path
 from desktop_app.errors import UserError
 from desktop_app.identity import current
 
-DB_FILENAME = "desktop-app.sqlite3"
 INSTANCE_LOCK = "instance.lock"
 INSTANCE_INFO = "instance.json"
 WINDOW_GEOMETRY = "window.json"
 LAST_PORT = "last-port"  # the server's port in the last windowed run (runtime.py)
 WEBVIEW_STORAGE = "webview"  # the window's cookies and cache
+
+
+def db_filename() -> str:
+    """The store's file: desktop-app.sqlite3 for the demo, the slug's for an app
+    made with `desktop-app build` (a person may see it in a message)."""
+    return f"{current().slug}.sqlite3"
 
 
 @dataclass(frozen=True)
@@ -32,7 +37,7 @@ class AppDirs:
 
     @property
     def db_path(self) -> Path:
-        return self.data / DB_FILENAME
+        return self.data / db_filename()
 
     @property
     def gradio_temp(self) -> Path:
@@ -48,7 +53,8 @@ class AppDirs:
         in it but the cache; and the logs."""
         if not self.gradio_temp.is_relative_to(self.data):
             return [self.data, self.log]
-        names = [DB_FILENAME, *(DB_FILENAME + suffix for suffix in ("-wal", "-shm", "-journal")),
+        db = db_filename()
+        names = [db, *(db + suffix for suffix in ("-wal", "-shm", "-journal")),
                  INSTANCE_LOCK, INSTANCE_INFO, WINDOW_GEOMETRY, LAST_PORT, WEBVIEW_STORAGE]
         return [self.data / name for name in names] + [self.log]
 

@@ -37,6 +37,10 @@ UI_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _KEYS = {"name", "ui", "icon", "bundle-id", "slug", "description", "windows-app-id"}
 WINDOWS_APP_ID_RE = re.compile(r"^[0-9A-Fa-f]{8}(-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}$")
+# The name is a folder and file name on each system (the macOS .app, the Windows
+# install folder) and goes into installer scripts: none of these may be in it.
+NAME_FORBIDDEN = set('/\\:*?"<>|{},')
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,16 @@ class Project:
     maintainer: str = ""
     homepage: str = ""
     windows_app_id: str = ""
+
+    @property
+    def source_root(self) -> Path:
+        """Where the UI's package is, importable as the bundle will have it,
+        installed or not: PROJECT/src in a src layout, else PROJECT."""
+        top = self.ui.partition(":")[0].split(".")[0]
+        src = self.root / "src"
+        if (src / top).is_dir() or (src / f"{top}.py").is_file():
+            return src
+        return self.root
 
     def identity(self) -> Identity:
         """Who the app made from this project is (identity.py)."""
@@ -131,6 +145,10 @@ def load_project(pyproject: Path, data: dict | None = None, *, read_icon: bool =
         return value.strip()
 
     name = text("name")
+    bad = sorted(NAME_FORBIDDEN & set(name))
+    if bad:
+        raise UserError(f"{where}: name {name!r} has {' '.join(bad)} in it, which cannot be in a file name or an "
+                        "installer on every system; leave it out.", exit_code=2)
     slug = str(table["slug"]) if "slug" in table else slug_of(name)
     if not SLUG_RE.match(slug):
         said = f"slug {slug!r}" if "slug" in table else f"name {name!r} makes the slug {slug!r}, which"
@@ -158,9 +176,17 @@ def load_project(pyproject: Path, data: dict | None = None, *, read_icon: bool =
         raise UserError(f"{where}: windows-app-id must be a GUID such as 7C1D5E0A-3B8F-4D62-9A57-2E4F6B1C8D93, "
                         f"not {windows_app_id!r}.", exit_code=2)
     description = text("description") if "description" in table else _project_text(data, "description")
+    maintainer, homepage = _maintainer(data), _homepage(data)
+    for key, value in (("name", name), ("description", description), ("[project] maintainer", maintainer),
+                       ("[project] urls.Homepage", homepage)):
+        # A line break would add lines to the desktop entry, the Debian control
+        # file and the workflow's YAML.
+        if _CONTROL.search(value):
+            raise UserError(f"{where}: {key} {value!r} has a line break or another control character in it; "
+                            "write it on one line.", exit_code=2)
     return Project(root=pyproject.parent.absolute(), name=name, slug=slug, version=version, ui=ui, icon=icon,
-                   bundle_id=bundle_id, description=description, maintainer=_maintainer(data),
-                   homepage=_homepage(data), windows_app_id=windows_app_id.upper())
+                   bundle_id=bundle_id, description=description, maintainer=maintainer,
+                   homepage=homepage, windows_app_id=windows_app_id.upper())
 
 
 def _project_text(data: dict, key: str) -> str:
@@ -204,4 +230,4 @@ def _version(project: object, pyproject: Path) -> str:
     except InvalidVersion:
         raise UserError(f"[project] version {version!r} in {str(pyproject)!r} is not a PEP 440 version "
                         "such as 1.0 or 2.1.3.", exit_code=2) from None
-    return version
+    return str(Version(version))  # as pip writes it: "v1.0" is 1.0

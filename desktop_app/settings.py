@@ -5,7 +5,7 @@ value is read, its default and its help. The CLI's arguments, `Settings.build`
 and the docs test (docs/settings.md) are all made from it, so a setting cannot
 be added in one place and forgotten in another.
 
-Precedence: command-line flags > environment variables `DESKTOP_APP_*` > defaults.
+Precedence: command-line flags > environment variables (`DESKTOP_APP_*`: the slug's) > defaults.
 This is the only module that reads the environment (the toolkit's own DISPLAY
 aside, read beside the toolkit). A value that cannot be read is a one-line
 error that names the flag or variable it came from.
@@ -23,7 +23,11 @@ from desktop_app.errors import UserError
 from desktop_app.identity import current
 from desktop_app.paths import AppDirs, resolve_dirs
 
-ENV_PREFIX = "DESKTOP_APP_"
+
+def env_prefix() -> str:
+    """The app's own variables: DESKTOP_APP_* for the demo, UNIT_CONVERTER_* for
+    an app whose slug is unit-converter (two apps on one machine share none)."""
+    return current().slug.upper().replace("-", "_") + "_"
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 WEBVIEW_BACKENDS = ("auto", "gtk", "qt")
 _ON = {"1", "true", "yes", "on"}
@@ -119,7 +123,7 @@ class Option:
 
     @property
     def env(self) -> str:
-        return ENV_PREFIX + self.name.upper()
+        return env_prefix() + self.name.upper()
 
 
 OPTIONS: tuple[Option, ...] = (

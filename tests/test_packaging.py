@@ -25,6 +25,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from desktop_app.identity import DEMO
 from tests.support.exercise import exercise, use_the_demo
@@ -81,6 +82,23 @@ def test_bundle_leaves_out_what_the_system_provides(dist: Path) -> None:
     assert (internal / "gi").is_dir(), "PyGObject itself must be bundled for the window"
     assert (internal / "gradio" / "templates" / "frontend" / "index.html").is_file()
     assert not (internal / "gradio" / "templates" / "node").exists()
+
+
+def test_the_workflows_smoke_test_passes_here(dist: Path, tmp_path: Path) -> None:
+    """The smoke test of .github/workflows/build.yml (made by `build --ci
+    github`), run as its Linux runner would run it, against this bundle."""
+    job = yaml.safe_load((ROOT / ".github" / "workflows" / "build.yml").read_text())["jobs"]["build"]
+    script = next(step["run"] for step in job["steps"] if step.get("name") == "Smoke test the frozen app")
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    (checkout / "dist").symlink_to(dist)
+    env = {**os.environ, **job["env"], "RUNNER_OS": "Linux", "RUNNER_TEMP": str(tmp_path)}
+    output = tmp_path / "output.txt"
+    with output.open("w") as out:  # a file, not a pipe: a failed step must not wait on the app it started
+        r = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], cwd=checkout, env=env,
+                           stdout=out, stderr=subprocess.STDOUT, timeout=300)
+    assert r.returncode == 0, output.read_text()[-3000:]
+    assert output.read_text().startswith(f"{DEMO.slug} {DEMO.version}\n")
 
 
 # -- no network ---------------------------------------------------------------
@@ -259,11 +277,11 @@ def test_two_apps_installed_side_by_side_share_nothing(dist: Path, sample_dist: 
                 app.kill()
         for slug in apps:
             data = home / ".local" / "share" / slug
-            assert (data / "desktop-app.sqlite3").is_file(), f"{slug} kept no store in {data}"
+            assert (data / f"{slug}.sqlite3").is_file(), f"{slug} kept no store in {data}"
         assert {p.name for p in (home / ".local" / "share").iterdir()} == set(apps)
     finally:
         removed = _run(["dpkg", "--purge", DEMO.slug, SAMPLE_SLUG], timeout=600)
     assert removed.returncode == 0, removed.stderr
     for slug in apps:
         assert not _installed(slug) and not (Path("/opt") / slug).exists()
-        assert (home / ".local" / "share" / slug / "desktop-app.sqlite3").is_file(), "purging keeps a person's data"
+        assert (home / ".local" / "share" / slug / f"{slug}.sqlite3").is_file(), "purging keeps a person's data"

@@ -43,6 +43,10 @@ def test_the_sample_is_read_as_written(project: Path) -> None:
     assert icon_size(p.icon) == (512, 512)
 
 
+def test_a_version_is_read_as_pip_writes_it(project: Path) -> None:
+    assert load_project(edit(project, 'version = "1.2.0"', 'version = "v1.2.0-RC1"')).version == "1.2.0rc1"
+
+
 def test_a_slug_can_be_given(project: Path) -> None:
     edit(project, 'name = "Unit Converter"', 'name = "Unit Converter"\nslug = "units"')
     assert load_project(project / "pyproject.toml").slug == "units"
@@ -69,6 +73,11 @@ def test_slugs_come_from_names(name: str, slug: str) -> None:
     ('[project]', '[project', "is not valid TOML"),
     ('icon = "assets/icon.png"', 'icon = "../icon.png"', "is outside the project"),
     ('icon = "assets/icon.png"', 'icon = "/etc/icon.png"', "is outside the project"),
+    # What would break a file name, an installer script, a desktop entry or YAML:
+    ('name = "Unit Converter"', 'name = "Units/Converter"', "has / in it, which cannot be in a file name"),
+    ('name = "Unit Converter"', 'name = "Units, {Pro}"', "has , { } in it"),
+    ('name = "Unit Converter"', 'name = "Unit\\nConverter"', "has a line break or another control character"),
+    ('name = "Unit Converter"', 'name = "Unit Converter"\ndescription = "Two\\nlines"', "description 'Two\\nlines' has a line break"),
 ])
 def test_each_mistake_is_one_line_naming_it(project: Path, old: str, new: str, fragment: str) -> None:
     before = (project / "pyproject.toml").read_text().replace(old, new)
@@ -223,7 +232,7 @@ def test_the_made_ui_is_python_whatever_the_name(tmp_path: Path) -> None:
     from desktop_app.project_init import init
 
     root = new_project(tmp_path / "proj")
-    name = 'Say "Hi" \\ok'
+    name = "Say 'Hi' — it's O'Brien's #1 tool"  # quotes a name may have (a double quote it may not)
     written = init(root, name=name, slug="say-hi", bundle_id="org.example.sayhi")
     source = (root / "src" / "my_tool" / "app.py").read_text()
     ast.parse(source)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 import sys
 
+from desktop_app.extras import pip_install
+
 
 def unavailable_reason(engine: str = "auto") -> str | None:
     """Why no window can open here, in one phrase; None if it can.
@@ -25,15 +27,15 @@ def unavailable_reason(engine: str = "auto") -> str | None:
     try:
         import webview  # noqa: F401
     except ImportError:
-        return "the desktop window needs pywebview: pip install 'desktop-app[window]'"
+        return f"the desktop window needs pywebview: {pip_install('window')}"
     if sys.platform.startswith("linux") and linux_backend(engine) is None:
         if engine == "qt":
-            return "--webview qt: Qt WebEngine is not installed (pip install 'desktop-app[window-qt]')"
+            return f"--webview qt: Qt WebEngine is not installed ({pip_install('window-qt')})"
         if engine == "gtk":
             return ("--webview gtk: WebKitGTK is not installed (apt-get install gir1.2-webkit2-4.1, "
-                    "then pip install 'desktop-app[window]')")
+                    f"then {pip_install('window')})")
         return ("no webview toolkit found: install WebKitGTK (apt-get install gir1.2-webkit2-4.1) "
-                "and pip install 'desktop-app[window]'")
+                f"and {pip_install('window')}")
     return None
 
 

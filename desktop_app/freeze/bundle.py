@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from desktop_app.errors import UserError
+from desktop_app.extras import pip_install
 from desktop_app.freeze import installers
 from desktop_app.identity import BUNDLED, BUNDLED_ICON, Identity
 from desktop_app.project import Project
@@ -60,7 +61,7 @@ def build(project: Project, *, dist: Path, installer: str | None = None) -> Iter
 
 def _check_tools(installer: str | None) -> None:
     if importlib.util.find_spec("PyInstaller") is None:
-        raise UserError("PyInstaller is not installed here; run: pip install 'desktop-app[build]'.")
+        raise UserError(f"PyInstaller is not installed here; run: {pip_install('build')}.")
     if installer is not None:
         installers.check_tools(installer)
 
@@ -68,7 +69,7 @@ def _check_tools(installer: str | None) -> None:
 def _check_ui(project: Project, work: Path) -> None:
     # Their package from the project folder, as the spec will find it, whether
     # or not it is installed.
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(project.root),
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(project.source_root),
                                                                      os.environ.get("PYTHONPATH", "")]))}
     r = subprocess.run([sys.executable, "-m", "desktop_app.freeze.check_ui", project.ui, str(work)],
                        cwd=project.root, env=env, capture_output=True, text=True, check=False)
@@ -84,7 +85,8 @@ def _write_plan(project: Project, app: Identity, work: Path) -> Path:
     (stage / BUNDLED).write_text(app.to_json(), encoding="utf-8")
     shutil.copyfile(app.icon, stage / BUNDLED_ICON)
     plan = {
-        "root": str(project.root), "ui": app.ui, "slug": app.slug, "name": app.name, "version": app.version,
+        "root": str(project.root), "source_root": str(project.source_root), "ui": app.ui, "slug": app.slug,
+        "name": app.name, "version": app.version,
         "bundle_id": app.bundle_id, "icon": app.icon,
         "identity_file": str(stage / BUNDLED), "icon_file": str(stage / BUNDLED_ICON),
         "distribution": _installed_distribution(project),

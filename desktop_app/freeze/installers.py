@@ -17,7 +17,6 @@ from desktop_app.identity import Identity
 
 HERE = Path(__file__).resolve().parent
 DEB_TOOLS = ("dpkg-deb", "dpkg-shlibdeps", "file")
-INNO_SETUP = Path(os.environ.get("ProgramFiles(x86)", r"C:\Program Files (x86)")) / "Inno Setup 6" / "ISCC.exe"
 
 
 def kind() -> str:
@@ -58,10 +57,29 @@ def make_deb(app: Identity, dist: Path, work: Path) -> Path:
     from desktop_app.freeze.icons import hicolor_icons
 
     icons = hicolor_icons(Path(app.icon), work / "icons", app.slug)
-    env = {"APP_NAME": app.name, "APP_SLUG": app.slug, "APP_VERSION": app.version, "BUNDLE_ID": app.bundle_id,
+    env = {"APP_NAME": app.name, "APP_SLUG": app.slug, "APP_VERSION": debian_version(app.version),
+           "BUNDLE_ID": app.bundle_id,
            "APP_DESCRIPTION": app.description, "MAINTAINER": app.maintainer, "APP_HOMEPAGE": app.homepage,
            "APP_ICONS": str(icons)}
     return _script(["bash", str(HERE / "make_deb"), str(dist), str(dist)], env, "make_deb")
+
+
+def debian_version(version: str) -> str:
+    """A PEP 440 version in Debian's order: 1.0rc1 -> 1.0~rc1 (before 1.0, as
+    pip sorts it), 1.0.dev1 -> 1.0~~dev1, 1!2.0 -> 1:2.0, 1.0.post1 -> 1.0+post1."""
+    from packaging.version import Version
+
+    v = Version(version)
+    out = (f"{v.epoch}:" if v.epoch else "") + ".".join(map(str, v.release))
+    if v.pre is not None:
+        out += f"~{v.pre[0]}{v.pre[1]}"
+    if v.dev is not None:
+        out += f"~{'' if v.pre is not None else '~'}dev{v.dev}"
+    if v.post is not None:
+        out += f"+post{v.post}"
+    if v.local is not None:
+        out += f"+{v.local}"
+    return out
 
 
 def make_dmg(app: Identity, dist: Path) -> Path:
@@ -110,7 +128,8 @@ def _iscc() -> str | None:
     found = shutil.which("iscc")
     if found:
         return found
-    return str(INNO_SETUP) if INNO_SETUP.is_file() else None
+    default = Path(os.environ.get("ProgramFiles(x86)", r"C:\Program Files (x86)")) / "Inno Setup 6" / "ISCC.exe"
+    return str(default) if default.is_file() else None
 
 
 def _script(cmd: list[str], identity_env: dict[str, str], name: str) -> Path:

@@ -25,47 +25,83 @@ EXTRAS = "window,build"
 
 
 def write_github_workflow(project: Project) -> Path:
+    git_root = _git_root(project.root)
+    if git_root is not None and git_root != project.root:
+        raise UserError(f"GitHub reads workflows only at the repository's root ({str(git_root)!r}), and this "
+                        f"project is in {str(project.root.relative_to(git_root))!r}; move the project to the root, "
+                        "or write the workflow there yourself.", exit_code=2)
     path = project.root / PATH
-    if path.exists() and not path.read_text(encoding="utf-8", errors="replace").startswith(MARK):
+    if path.is_symlink() or (path.exists() and not path.read_text(encoding="utf-8", errors="replace").startswith(MARK)):
         raise UserError(f"{str(path)!r} exists and was not made by desktop-app; move it away, or rename it, "
                         "and run this again.")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(github_workflow(project.identity(), install_command(project)), encoding="utf-8")
+    path.write_text(github_workflow(project.identity(), install_step(project)), encoding="utf-8")
     return path
 
 
-def install_command(project: Project) -> str:
-    """What the workflow installs: the project, the window and PyInstaller."""
+def _git_root(folder: Path) -> Path | None:
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return None
+
+
+def install_step(project: Project) -> str:
+    """The workflow's Install step: the project, the window and PyInstaller.
+    Never "desktop-app" from PyPI: that name there is another project."""
     name = read_pyproject(project.root / "pyproject.toml").get("project", {}).get("name")
     if name == "desktop-app":  # this repository: the tool is the project
-        return f"python -m pip install '.[{EXTRAS}]'"
-    return f"python -m pip install . {_quote(tool_requirement())}"
+        return f"""      - name: Install
+        run: python -m pip install '.[{EXTRAS}]'
+"""
+    source = tool_source()
+    if source is not None:  # the tool as the developer has it: that commit, or that wheel
+        return f"""      - name: Install
+        run: |
+          python -m pip install . {_shell_quote(f"desktop-app[{EXTRAS}] @ {source}")}
+"""
+    return f"""      - name: Install
+        # Where pip finds desktop-app: set the repository variable DESKTOP_APP_SOURCE
+        # (Settings > Secrets and variables > Actions > Variables) to a git URL such
+        # as git+https://github.com/OWNER/desktop-app@v0.1.0, or a wheel's URL.
+        env:
+          DESKTOP_APP_SOURCE: ${{{{ vars.DESKTOP_APP_SOURCE }}}}
+        run: |
+          if [ -z "$DESKTOP_APP_SOURCE" ]; then
+            echo "::error::Set the repository variable DESKTOP_APP_SOURCE to where pip finds desktop-app (a git URL or a wheel's URL)."
+            exit 1
+          fi
+          python -m pip install . "desktop-app[{EXTRAS}] @ $DESKTOP_APP_SOURCE"
+"""
 
 
-def tool_requirement() -> str:
-    """desktop-app as the developer has it: from the same git commit when it
-    was installed from git (PEP 610's direct_url.json), else this version
-    from their package index."""
+def tool_source() -> str | None:
+    """Where this desktop-app came from, when CI can get it there too (PEP 610's
+    direct_url.json): a git commit, or a wheel's http(s) URL. None for a local
+    folder or wheel, or an index (the name on PyPI is another project's)."""
     try:
-        dist = importlib.metadata.distribution("desktop-app")
+        direct = importlib.metadata.distribution("desktop-app").read_text("direct_url.json")
     except importlib.metadata.PackageNotFoundError:
-        from desktop_app.identity import VERSION
+        return None
+    if not direct:
+        return None
+    info = json.loads(direct)
+    url = info.get("url", "")
+    vcs = info.get("vcs_info")
+    if isinstance(vcs, dict) and vcs.get("vcs") == "git" and url.startswith(("https://", "ssh://")):
+        commit = vcs.get("commit_id")
+        return f"git+{url}@{commit}" if commit else f"git+{url}"
+    if "archive_info" in info and url.startswith("https://"):
+        return url
+    return None
 
-        return f"desktop-app[{EXTRAS}]=={VERSION}"
-    direct = dist.read_text("direct_url.json")
-    if direct:
-        info = json.loads(direct)
-        vcs = info.get("vcs_info")
-        if isinstance(vcs, dict) and vcs.get("vcs") == "git":
-            return f"desktop-app[{EXTRAS}] @ git+{info['url']}@{vcs.get('commit_id', '')}".rstrip("@")
-    return f"desktop-app[{EXTRAS}]=={dist.version}"
 
-
-def _quote(value: str) -> str:
+def _shell_quote(value: str) -> str:
     return "'" + value.replace("'", "'\\''") + "'"
 
 
 def github_workflow(app: Identity, install: str) -> str:
+    """`install`: the Install step (install_step)."""
     name = json.dumps(app.name)  # a JSON string is a YAML double-quoted scalar
     return f"""{MARK} for {app.name}: run it again after
 # changing [tool.desktop-app]. It builds the app and its installers on each
@@ -110,9 +146,7 @@ jobs:
         if: runner.os == 'Windows'
         run: command -v iscc || test -f "/c/Program Files (x86)/Inno Setup 6/ISCC.exe" || choco install innosetup -y --no-progress
 
-      - name: Install
-        run: {install}
-
+{install}
       - name: Bundle and installer (desktop-app build)
         env:
           CODESIGN_IDENTITY: ${{{{ secrets.MACOS_CODESIGN_IDENTITY }}}}
@@ -121,20 +155,33 @@ jobs:
 
       - name: Smoke test the frozen app
         run: |
+          # As a person would: an account from its CLI, then headless: open the
+          # launch URL, sign in, load the Gradio config; SIGTERM.
           exe="dist/$APP_SLUG/$APP_SLUG"
           if [ "$RUNNER_OS" = Windows ]; then exe="dist/$APP_SLUG/$APP_SLUG-cli.exe"; fi
           if [ "$RUNNER_OS" = macOS ]; then exe="dist/$APP_NAME.app/Contents/MacOS/$APP_SLUG"; fi
           "$exe" --version
           data="$RUNNER_TEMP/data"
-          echo "a smoke test password" | "$exe" users add ci --password-stdin --data-dir "$data"
+          password="a smoke test password"
+          echo "$password" | "$exe" users add ci --password-stdin --data-dir "$data"
           "$exe" --headless --data-dir "$data" > ready.txt &
           pid=$!
+          trap 'kill "$pid" 2>/dev/null || true' EXIT   # stopped even when a step below fails
           for _ in $(seq 120); do grep -q '^READY ' ready.txt && break; sleep 1; done
-          url="$(sed -n 's/^READY //p' ready.txt)"
-          test -n "$url"
-          curl -fsS -o /dev/null -c cookies "$url" && curl -fsS -b cookies "${{url%%/_launch*}}/login" | grep -q "Sign in"
+          launch="$(sed -n 's/^READY //p' ready.txt)"
+          test -n "$launch"
+          base="${{launch%%/_launch*}}"
+          curl -fsS -o /dev/null -c cookies -b cookies "$launch"
+          csrf="$(curl -fsS -c cookies -b cookies "$base/login" | sed -n 's/.*name="csrf" value="\\([^"]*\\)".*/\\1/p')"
+          test -n "$csrf"
+          signed_in="$(curl -sS -o /dev/null -w '%{{http_code}}' -c cookies -b cookies -H "Origin: $base" \\
+            --data-urlencode username=ci --data-urlencode "password=$password" \\
+            --data-urlencode "csrf=$csrf" --data-urlencode next=/gradio/ "$base/login")"
+          test "$signed_in" = 303
+          curl -fsS --max-time 120 -o /dev/null -b cookies "$base/gradio/config"
           kill "$pid"   # SIGTERM; Git Bash on Windows ends the process instead
           wait "$pid" || true
+          trap - EXIT
 
       - name: Install and remove the .deb (Linux)
         if: runner.os == 'Linux'

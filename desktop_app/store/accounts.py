@@ -34,6 +34,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from desktop_app.errors import UserError
+from desktop_app.identity import current
 from desktop_app.store import throttle
 from desktop_app.store.db import Database
 from desktop_app.store.files import FileOwners
@@ -176,7 +177,7 @@ class Accounts:
                 (pw_hash, self._clock(), name),
             )
             if cur.rowcount == 0:
-                raise UserError(f"No account named {name!r}; see 'desktop-app users list'.")
+                raise UserError(f"No account named {name!r}; see '{current().slug} users list'.")
             throttle.forgive(conn, name)
             return end_sessions(conn, name, keep_hash=keep)
 
@@ -187,7 +188,7 @@ class Accounts:
         with self.db.write() as conn:
             cur = conn.execute("DELETE FROM users WHERE username = ?", (name,))
             if cur.rowcount == 0:
-                raise UserError(f"No account named {name!r}; see 'desktop-app users list'.")
+                raise UserError(f"No account named {name!r}; see '{current().slug} users list'.")
             end_sessions(conn, name)
             # A new account that reuses the name must not inherit the old one's data.
             forget_values(conn, name)

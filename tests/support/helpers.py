@@ -135,7 +135,14 @@ class AppProcess:
                 if line == "" and self.proc.poll() is not None:
                     break
         self.kill()
-        raise AssertionError(f"no READY line; stderr: {self.stderr()}")
+        raise AssertionError(f"no READY line within {timeout:g} s; stderr: {self.stderr()}\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 20) -> str:
+        """The end of the app's own log: where it stuck, when it did."""
+        logs = sorted((self.data_dir / "logs").glob("*.log")) if self.data_dir else []
+        if not logs:
+            return "(no log)"
+        return "its log ends:\n" + "\n".join(logs[0].read_text(errors="replace").splitlines()[-lines:])
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
         self.proc.send_signal(sig)

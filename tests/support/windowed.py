@@ -47,11 +47,7 @@ class WindowApp(AppProcess):
         try:
             return self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
-            # Say where it stuck: the end of the app's own log.
-            assert self.data_dir is not None
-            log = self.data_dir / "logs" / "desktop-app.log"
-            tail = "\n".join(log.read_text().splitlines()[-15:]) if log.exists() else "(no log)"
-            raise AssertionError(f"the app did not exit within {timeout} s; its log ends:\n{tail}") from None
+            raise AssertionError(f"the app did not exit within {timeout} s; {self.log_tail(15)}") from None
 
     def assert_no_helper_left(self, timeout: float = 10) -> None:
         """After the app exited: every process it started (WebKit's helpers) is gone too."""

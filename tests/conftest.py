@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -10,10 +11,20 @@ import pytest
 from tests.support.helpers import PASSWORD, LiveServer, make_settings, run_cli
 from tests.support.xdisplay import VirtualDisplay
 
+SAMPLE = Path(__file__).parent / "sample_project"  # a third party's project (its own package, data, table)
+
 
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of tests/sample_project, to build or to spoil."""
+    root = tmp_path / "converter-project"
+    shutil.copytree(SAMPLE, root)
+    return root
 
 
 @pytest.fixture

@@ -22,14 +22,8 @@ from desktop_app.project import load_project
 from tests.support.helpers import APP_COMMAND, PASSWORD, AppProcess, assert_one_line_error, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = Path(__file__).parent / "sample_project"
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    root = tmp_path / "converter-project"
-    shutil.copytree(SAMPLE, root)
-    return root
 
 
 # -- build --ci github ----------------------------------------------------------

@@ -28,6 +28,7 @@ import pytest
 import yaml
 
 from desktop_app.identity import DEMO
+from tests.conftest import SAMPLE
 from tests.support.exercise import exercise, use_the_demo
 from tests.support.helpers import PASSWORD, AppProcess, assert_gradio_patches_applied, launched_client, run_cli, sign_in
 from tests.support.windowed import launched
@@ -38,7 +39,6 @@ pytestmark = [pytest.mark.packaging,
               pytest.mark.skipif(sys.platform != "linux", reason="the Linux bundle and .deb are built on Linux")]
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = Path(__file__).parent / "sample_project"
 # tests/sample_project's [tool.desktop-app] table, as a person sees it.
 SAMPLE_NAME, SAMPLE_SLUG, SAMPLE_ID = "Unit Converter", "unit-converter", "org.example.converter"
 

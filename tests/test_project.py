@@ -5,7 +5,6 @@ table can hold answered in one line that names it."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,16 +12,7 @@ from PIL import Image
 
 from desktop_app.errors import UserError
 from desktop_app.project import find_pyproject, icon_size, load_project, slug_of
-
-SAMPLE = Path(__file__).parent / "sample_project"
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A copy of the sample, to spoil."""
-    root = tmp_path / "converter-project"
-    shutil.copytree(SAMPLE, root)
-    return root
+from tests.conftest import SAMPLE
 
 
 def edit(root: Path, old: str, new: str) -> Path:

@@ -21,7 +21,7 @@ def add_commands(sub: argparse._SubParsersAction, add_app_options: Callable[[arg
     p = sub.add_parser("init", help="add a [tool.desktop-app] table to your project's pyproject.toml")
     for flag, helptext in (("--name", "the app's name (default: from [project].name)"),
                            ("--ui", "MODULE:FUNCTION returning your gr.Blocks (default: PACKAGE.app:build)"),
-                           ("--icon", "a PNG of at least 512 px (default: assets/icon.png, a placeholder)"),
+                           ("--icon", "a PNG of at least 512 px (default: icon.png, a placeholder)"),
                            ("--bundle-id", "reverse-DNS id (default: org.example.SLUG)"),
                            ("--slug", "directory and command name (default: from the name)")):
         p.add_argument(flag, dest="init_" + flag[2:].replace("-", "_"), help=helptext)
@@ -102,6 +102,10 @@ def _build(args: argparse.Namespace) -> int:
         path = write_github_workflow(project)
         print(f"Wrote {path.relative_to(project.root)}: it builds {project.slug} on Linux, Windows and macOS "
               "and keeps the results as artifacts.")
+        if "vars.DESKTOP_APP_SOURCE" in path.read_text(encoding="utf-8"):
+            print("Before it runs, set the repository variable DESKTOP_APP_SOURCE to where pip finds desktop-app "
+                  "(a git URL such as git+https://github.com/OWNER/desktop-app@v0.1.0, or a wheel's URL): "
+                  "this one was installed from a folder, which CI cannot reach.")
         return 0
     from desktop_app.freeze import installers
     from desktop_app.freeze.bundle import build

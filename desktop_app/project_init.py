@@ -21,7 +21,11 @@ from pathlib import Path
 from desktop_app.errors import UserError
 from desktop_app.project import TABLE, Project, find_pyproject, load_project, read_pyproject, slug_of
 
-DEFAULT_ICON = "assets/icon.png"
+# At the root, not in a folder of its own: setuptools' automatic discovery takes
+# a new top-level folder such as assets/ for a second package and refuses to
+# install a flat-layout project ("Multiple top-level packages discovered").
+DEFAULT_ICON = "icon.png"
+PLACEHOLDER_MARK = b"desktop-app init: a placeholder icon"
 MINIMAL_UI = '''"""The app's UI: `build()` returns the Gradio Blocks the window shows after sign-in."""
 
 import gradio as gr
@@ -195,4 +199,5 @@ def _png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
 
     row = b"\x00" + bytes(rgb) * width
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"tEXt", b"Comment\x00" + PLACEHOLDER_MARK)  # so that `build` can say it is still there
             + chunk(b"IDAT", zlib.compress(row * height, 9)) + chunk(b"IEND", b""))

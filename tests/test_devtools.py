@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from PIL import Image
 
 from desktop_app.errors import UserError
 from desktop_app.freeze.installers import debian_version, write_inno_setup
@@ -37,6 +38,7 @@ def test_this_repositorys_workflow_is_the_generated_one() -> None:
 def test_the_workflow_builds_the_project_on_each_system(project: Path) -> None:
     r = run_cli("build", "--ci", "github", cwd=project)
     assert r.returncode == 0, r.stderr
+    assert "set the repository variable DESKTOP_APP_SOURCE" in r.stdout, r.stdout
     path = project / ".github" / "workflows" / "build.yml"
     text = path.read_text()
     assert text.startswith(MARK)
@@ -120,6 +122,41 @@ def test_versions_go_into_the_deb_in_debians_order(pep440: str, debian: str) -> 
     for earlier, later in (("1.0.dev1", "1.0a1"), ("1.0a1.dev2", "1.0a1"), ("1.0rc1", "1.0"), ("1.0", "1.0.post1")):
         assert subprocess.run(["dpkg", "--compare-versions", debian_version(earlier), "lt",
                                debian_version(later)]).returncode == 0, (earlier, later)
+
+
+# -- build's refusals and notes ----------------------------------------------------
+def test_build_notes_what_ships_as_a_stand_in(tmp_path: Path) -> None:
+    from desktop_app.freeze.bundle import _notes
+    from desktop_app.project_init import init
+
+    root = tmp_path / "proj"
+    (root / "my_tool").mkdir(parents=True)
+    (root / "pyproject.toml").write_text('[project]\nname = "my-tool"\nversion = "0.3"\n')
+    notes = list(_notes(init(root, name="My Tool").project))
+    assert len(notes) == 2 and "icon.png is still the placeholder" in notes[0], notes
+    assert "'My Tool developers <my-tool@example.invalid>'" in notes[1], notes
+    # Their own icon and a maintainer: nothing to say.
+    Image.new("RGB", (512, 512), "navy").save(root / "icon.png")
+    text = (root / "pyproject.toml").read_text().replace(
+        'version = "0.3"', 'version = "0.3"\nauthors = [{name = "Ada", email = "ada@example.org"}]')
+    (root / "pyproject.toml").write_text(text)
+    assert list(_notes(load_project(root / "pyproject.toml"))) == []
+
+
+def test_an_initialised_flat_project_still_installs(tmp_path: Path) -> None:
+    """init's files must not break pip: setuptools' automatic discovery refuses a
+    flat layout with a second top-level folder (an assets/ folder did that)."""
+    root = tmp_path / "proj"
+    (root / "my_tool").mkdir(parents=True)
+    (root / "my_tool" / "__init__.py").write_text("")
+    (root / "pyproject.toml").write_text('[build-system]\nrequires = ["setuptools"]\nbuild-backend = '
+                                         '"setuptools.build_meta"\n\n[project]\nname = "my-tool"\nversion = "0.3"\n')
+    assert run_cli("init", "--name", "My Tool", cwd=root).returncode == 0
+    # What pip does first: setuptools reads the project and discovers its packages.
+    r = subprocess.run([sys.executable, "-c", "from setuptools import setup; setup()", "-q", "egg_info", "-e",
+                        str(tmp_path)], cwd=root, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert (tmp_path / "my_tool.egg-info" / "top_level.txt").read_text().split() == ["my_tool"]
 
 
 # -- build's refusals -------------------------------------------------------------

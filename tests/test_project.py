@@ -123,7 +123,7 @@ def test_init_adds_the_table_and_what_it_names_and_the_ui_runs(tmp_path: Path, l
     before = (root / "pyproject.toml").read_text()
     r = run_cli("init", cwd=root / "src")  # from anywhere inside the project
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "My Tool (my-tool 0.3): wrote pyproject.toml, assets/icon.png, src/my_tool/app.py."
+    assert r.stdout.strip() == "My Tool (my-tool 0.3): wrote pyproject.toml, icon.png, src/my_tool/app.py."
     text = (root / "pyproject.toml").read_text()
     assert text.startswith(before)  # their text and comments, untouched; the table appended
     p = load_project(root / "pyproject.toml")

@@ -36,6 +36,7 @@ def build(project: Project, *, dist: Path, installer: str | None = None) -> Iter
     """Yield a line for each thing made. `installer`: None, or one of
     installers.kind()'s answers."""
     _check_tools(installer)
+    yield from _notes(project)
     work = project.root / WORK
     work.mkdir(parents=True, exist_ok=True)
     _check_ui(project, work)
@@ -57,6 +58,18 @@ def build(project: Project, *, dist: Path, installer: str | None = None) -> Iter
     if installer is not None:
         made = installers.make(installer, app, dist, work)
         yield f"built {made} ({made.stat().st_size >> 20} MB)"
+
+
+def _notes(project: Project) -> Iterator[str]:
+    """What ships as a stand-in unless the developer says otherwise."""
+    from desktop_app.project_init import PLACEHOLDER_MARK
+
+    if PLACEHOLDER_MARK in project.icon.read_bytes()[:512]:
+        yield (f"note: {project.icon.relative_to(project.root)} is still the placeholder that `desktop-app init` made; "
+               "replace it with your icon (a PNG of at least 512 px).")
+    if not project.maintainer:
+        yield (f"note: no maintainer with a name and an email in [project] maintainers or authors; the installers "
+               f"say {project.identity().maintainer!r}.")
 
 
 def _check_tools(installer: str | None) -> None:

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from desktop_app.errors import DamagedStoreError, UserError
 from desktop_app.identity import bundled, current
+from desktop_app.paths import keep_new_files_private
 from desktop_app.settings import OPTIONS, Settings
 
 log = logging.getLogger("desktop_app")
@@ -74,6 +75,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     settings: Settings | None = None
+    keep_new_files_private()
     try:
         project_used = argv[:1] == ["run"] and bundled() is None
         if project_used:

@@ -106,6 +106,17 @@ def ensure_private_dir(path: Path, *, what: str, flag: str) -> Path:
     return path
 
 
+def keep_new_files_private() -> None:
+    """Everything this process creates from now on is the owner's alone: 0700
+    folders, 0600 files, whoever creates them. Our own writes choose their modes,
+    but the log handler, Gradio (its temp folders and uploads), the webview's
+    storage and its helper processes (which inherit the mask) take the umask's,
+    which left logs 0644 and Gradio's folders 0755. Called once, at the edge
+    (cli.main), before anything is written; never in a library import."""
+    if os.name == "posix":
+        os.umask(0o077)
+
+
 def _make_dirs(path: Path) -> bool:
     """`mkdir -p` that creates each missing directory 0700; True if `path` itself was made.
     (Path.mkdir(parents=True) gives the parents the umask's mode, not ours.)"""

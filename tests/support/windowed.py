@@ -17,7 +17,7 @@ from tests.support.xdisplay import VirtualDisplay, login_page_shown
 class WindowApp(AppProcess):
     """`python -m desktop_app` (no --headless) on the virtual display."""
 
-    def __init__(self, xdisplay: VirtualDisplay, data_dir: Path, command: Sequence[str] = APP_COMMAND,
+    def __init__(self, xdisplay: VirtualDisplay, data_dir: Path | None, command: Sequence[str] = APP_COMMAND,
                  extra_args: Sequence[str] = (), extra_env: dict[str, str] | None = None) -> None:
         super().__init__(data_dir, *extra_args, env={**xdisplay.app_env(), **(extra_env or {})},
                          command=command, headless=False)
@@ -64,7 +64,7 @@ class WindowApp(AppProcess):
 
 
 @contextlib.contextmanager
-def launched(xdisplay: VirtualDisplay, data_dir: Path, command: Sequence[str] = APP_COMMAND,
+def launched(xdisplay: VirtualDisplay, data_dir: Path | None, command: Sequence[str] = APP_COMMAND,
              extra_args: Sequence[str] = (), extra_env: dict[str, str] | None = None) -> Iterator[WindowApp]:
     """The app in a window, killed if a test fails half-way; never a traceback on stderr."""
     app = WindowApp(xdisplay, data_dir, command, extra_args, extra_env)

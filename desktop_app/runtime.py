@@ -4,7 +4,8 @@ in uvicorn's style (`uvicorn/server.py`): open, start, watch, stop.
     open():   data dir -> instance lock (False: another instance has it)
     start():  store -> Gradio build (now, or when asked) -> socket -> app
               -> server thread -> wait until started -> publish -> READY
-    watch():  until asked to stop: the server thread alive, the UI built
+    watch():  until asked to stop: the server thread alive, the UI built;
+              housekeeping at once and then hourly (expired sessions purged)
     stop():   server asked to exit and joined -> store closed
     close():  lock released (the discovery file goes with it)
 
@@ -37,6 +38,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 START_TIMEOUT_SECONDS = 120
+# How often watch() does the housekeeping (first: as it begins, off the path to
+# the first page). Hourly: a team server is never restarted.
+HOUSEKEEPING_SECONDS = 3600.0
 T = TypeVar("T")
 
 
@@ -45,9 +49,10 @@ class Cancelled(Exception):
 
 
 class Runtime:
-    def __init__(self, settings: Settings, *, t0: float) -> None:
+    def __init__(self, settings: Settings, *, t0: float, housekeeping_every: float = HOUSEKEEPING_SECONDS) -> None:
         self.settings = settings
         self.t0 = t0  # the process's start, for the log's "after N s"
+        self.housekeeping_every = housekeeping_every
         self.lock = InstanceLock(settings.data_dir)
         self.store: Store | None = None
         self.loader: GradioLoader | None = None
@@ -133,11 +138,31 @@ class Runtime:
                 write_private(self.settings.data_dir / LAST_PORT, str(self.server.port))
             except OSError as exc:  # the next launch takes another port: not worth an error
                 log.warning("could not save the server's port: %s", exc)
+        due = time.monotonic()
         while not self.should_exit.wait(0.25):
             if not self.server.alive and not self.should_exit.is_set():
                 raise UserError(f"{self.server.death_notice()} {if_server_dies}")
             if self.loader.error is not None:
                 raise self.loader.error
+            if time.monotonic() >= due:
+                self.housekeeping()
+                due = time.monotonic() + self.housekeeping_every
+
+    def housekeeping(self) -> None:
+        """What keeps a long run bounded: sessions past their idle or absolute
+        timeout are deleted (the gate already refuses them; without this the
+        table only grows). A failure is logged and tried again next time."""
+        store = self.store
+        if store is None:
+            return
+        try:
+            purged = self.unless_stopping(store.sessions.purge_expired)
+        except Cancelled:
+            return
+        except Exception as exc:  # a busy or full disk must not end the app
+            log.warning("housekeeping failed, will try again: %s", exc)
+            return
+        log.info("housekeeping: %d expired session(s) purged", purged)
 
     def stop(self) -> None:
         """Ask everything to stop, and wait for it; safe from any thread, at any time."""

@@ -5,7 +5,7 @@ in uvicorn's style (`uvicorn/server.py`): open, start, watch, stop.
     start():  store -> Gradio build (now, or when asked) -> socket -> app
               -> server thread -> wait until started -> publish -> READY
     watch():  until asked to stop: the server thread alive, the UI built;
-              housekeeping at once and then hourly (expired sessions purged)
+              housekeeping at once and then hourly (expired sessions, old temp files)
     stop():   server asked to exit and joined -> store closed
     close():  lock released (the discovery file goes with it)
 
@@ -151,18 +151,25 @@ class Runtime:
     def housekeeping(self) -> None:
         """What keeps a long run bounded: sessions past their idle or absolute
         timeout are deleted (the gate already refuses them; without this the
-        table only grows). A failure is logged and tried again next time."""
+        table only grows), and so are Gradio's temp files nobody was given for
+        --temp-max-age (files.FileOwners.sweep says which stay). A failure is
+        logged and tried again next time."""
         store = self.store
         if store is None:
             return
+        def sweep() -> int:
+            return store.files.sweep(older_than=time.time() - self.settings.temp_max_age_seconds,
+                                     live=store.sessions.live_bounds())
+
         try:
             purged = self.unless_stopping(store.sessions.purge_expired)
+            removed = self.unless_stopping(sweep)
         except Cancelled:
             return
         except Exception as exc:  # a busy or full disk must not end the app
             log.warning("housekeeping failed, will try again: %s", exc)
             return
-        log.info("housekeeping: %d expired session(s) purged", purged)
+        log.info("housekeeping: %d expired session(s) purged, %d temporary file(s) removed", purged, removed)
 
     def stop(self) -> None:
         """Ask everything to stop, and wait for it; safe from any thread, at any time."""

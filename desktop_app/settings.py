@@ -141,6 +141,8 @@ OPTIONS: tuple[Option, ...] = (
            metavar="DURATION", attr="session_idle_seconds"),
     Option("session_max", parse_duration, "14d", "end any session this long after login",
            metavar="DURATION", attr="session_max_seconds"),
+    Option("temp_max_age", parse_duration, "7d", "remove Gradio's temporary files (uploads, results) "
+           "nobody was given this long", metavar="DURATION", attr="temp_max_age_seconds"),
     Option("launch_token", parse_switch, "on", "require this launch's secret URL before any page",
            metavar="on|off"),
     Option("webview", parse_webview, "auto", "the window's web engine on Linux: WebKitGTK, else Qt",
@@ -162,6 +164,8 @@ class Settings:
     session_idle_seconds: int = 24 * 3600
     # ... and in any case this long after login.
     session_max_seconds: int = 14 * 86400
+    # Gradio's temp files nobody was given this long are removed (runtime's housekeeping).
+    temp_max_age_seconds: int = 7 * 86400
     max_upload_bytes: int = 100 << 20
     # A random token per launch that a browser must present once (the window does
     # it for you) before even the login page is served. Off only for servers.

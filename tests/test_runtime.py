@@ -4,6 +4,7 @@ app in test_cli.py (headless) and test_desktop.py (the window)."""
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sqlite3
 import threading
@@ -17,7 +18,9 @@ from desktop_app.paths import LAST_PORT
 from desktop_app.runtime import Runtime, _last_port
 from desktop_app.settings import Settings
 from desktop_app.store import open_store
+from desktop_app.store.files import SHARED
 from tests.support.helpers import PASSWORD, AppProcess, make_settings
+from tests.test_files_store import owners_in
 
 
 @pytest.mark.parametrize(("text", "port"), [
@@ -96,3 +99,70 @@ def test_housekeeping_comes_back_while_the_app_runs(data_dir: Path) -> None:
         if watching is not None:
             watching.join(10)
         runtime.close()
+
+
+# -- housekeeping: Gradio's temp files do not pile up ------------------------------
+DAY = 86400
+
+
+def test_old_temp_files_go_unless_an_open_session_may_show_them(data_dir: Path) -> None:
+    """Files aged with utime, then the real app started: what nobody was given
+    for --temp-max-age goes, unless it is the UI's own or a live session that
+    began before it was last given out may still be showing it."""
+    store = open_store(make_settings(data_dir))
+    folder = data_dir / "cache" / "gradio"
+    now = time.time()
+    files: dict[str, tuple[str | None, float]] = {  # name: (who was given it, its age in days)
+        "ended": ("bob", 8),          # given in a session that has ended
+        "before": ("alice", 12),      # given before alice's live session began (10 days ago)
+        "nobody": (None, 8),          # held by no one
+        "showing": ("alice", 8),      # given during alice's live session: her page may show it
+        "young": ("bob", 1),          # given yesterday
+        "ui": (SHARED, 30),           # part of the UI itself
+    }
+    try:
+        for name in ("alice", "bob"):
+            store.accounts.create(name, PASSWORD)
+        token, _ = store.sessions.create("alice", {"kept": True})
+        store.sessions.create("bob", {})
+        for name, (holder, _age) in files.items():
+            path = folder / name / f"{name}.txt"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(name)
+            if holder is not None:
+                assert store.files.claim(holder, [str(path)]) == 1
+    finally:
+        store.close()
+    with contextlib.closing(sqlite3.connect(data_dir / "desktop-app.sqlite3")) as conn, conn:
+        conn.execute("UPDATE users SET created_at = created_at - 30 * 86400")
+        conn.execute("UPDATE sessions SET created_at = ? WHERE username = 'alice'", (now - 10 * DAY,))
+        conn.execute("UPDATE sessions SET last_seen = last_seen - 2 * 86400 WHERE username = 'bob'")  # ended
+    for name, (_holder, age) in files.items():
+        os.utime(folder / name / f"{name}.txt", (now - age * DAY, now - age * DAY))
+
+    app = AppProcess(data_dir, "--temp-max-age", "7d")
+    try:
+        app.wait_ready(timeout=120)
+        log = data_dir / "logs" / "desktop-app.log"
+        wait_until(lambda: "temporary file(s) removed" in log.read_text())
+        assert app.stop(signal.SIGTERM) == 0
+    finally:
+        app.kill()
+    left = {p.parent.name for p in folder.rglob("*.txt")}
+    assert left == {"showing", "young", "ui"}, left
+    assert not (folder / "ended").exists()  # its folder went with it
+    assert "3 temporary file(s) removed" in log.read_text()
+    with contextlib.closing(sqlite3.connect(data_dir / "desktop-app.sqlite3")) as conn:
+        claimed = {Path(row[0]).parent.name for row in conn.execute("SELECT path FROM user_files")}
+    assert claimed == {"showing", "young", "ui"}  # the claims of removed files went too
+
+
+def test_a_file_given_out_again_is_young_again(tmp_path: Path) -> None:
+    # The file's time is when it was last given out: a claim touches it.
+    owners, folder = owners_in(tmp_path)
+    path = folder / "a1" / "notes.txt"
+    path.parent.mkdir()
+    path.write_text("x")
+    os.utime(path, (time.time() - 30 * DAY,) * 2)
+    owners.claim("alice", [str(path)])
+    assert time.time() - path.stat().st_mtime < 60

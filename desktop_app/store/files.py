@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import time
 from collections.abc import Iterable
 from pathlib import Path
 
 from desktop_app.store.db import Database
+from desktop_app.store.sessions import FROM_LIVE, LIVE
 
 SHARED = ""  # the owner of files that are part of the UI itself, for every account
 
@@ -76,6 +78,11 @@ class FileOwners:
                     "INSERT OR IGNORE INTO user_files (path, username, created_at) VALUES (?, ?, ?)",
                     [(p, username, now) for p in rows],
                 )
+                # A file's time is when it was last given out: `sweep` keeps what
+                # a page open since then may still show.
+                for p in rows:
+                    with contextlib.suppress(OSError):
+                        os.utime(p)
                 return conn.total_changes - before
         self.remove(orphans)
         return None
@@ -100,6 +107,37 @@ class FileOwners:
         conn.execute("DELETE FROM user_files WHERE username = ?", (username,))
         return orphans
 
+    def sweep(self, *, older_than: float, live: tuple[float, float]) -> int:
+        """Delete the files in Gradio's temp folder that nobody was given since
+        `older_than` (a time.time()), and their claims; returns how many went.
+
+        Kept whatever their age: the UI's own files (SHARED), and a file that
+        an account holding it may still be showing, i.e. one of its live
+        sessions (`live`: SqliteSessionStore.live_bounds) began before the file
+        was last given out (the file's time: `claim` sets it). A file given only
+        in sessions that have ended goes; so does one nobody holds."""
+        candidates = []
+        for found in Path(self.folder).rglob("*"):
+            with contextlib.suppress(OSError):
+                st = found.lstat()
+                if stat.S_ISREG(st.st_mode) and st.st_mtime < older_than:
+                    candidates.append((normalize(found), st.st_mtime))
+        if not candidates:
+            return 0
+        with self.db.write() as conn:  # no claim comes between the choice and the claims' deletion
+            stale = []
+            for path, mtime in candidates:
+                if conn.execute("SELECT 1 FROM user_files WHERE path = ? AND username = ?",
+                                (path, SHARED)).fetchone() is not None:
+                    continue
+                first = conn.execute(f"SELECT MIN(s.created_at) {FROM_LIVE} JOIN user_files f ON f.username = "
+                                     f"s.username WHERE f.path = ? AND {LIVE}", (path, *live)).fetchone()[0]
+                if first is None or first > mtime:
+                    stale.append(path)
+            conn.executemany("DELETE FROM user_files WHERE path = ?", [(p,) for p in stale])
+        # Given out again since it was chosen (an upload of the same content): it stays.
+        return self.remove(path for path in stale if _mtime(path) < older_than)
+
     def remove(self, paths: Iterable[str]) -> int:
         """Delete these files (and the folders Gradio made for them, once empty).
         Only ever inside Gradio's temp folder, whatever the store says."""
@@ -120,3 +158,10 @@ class FileOwners:
                     break
                 parent = parent.parent
         return removed
+
+
+def _mtime(path: str) -> float:
+    try:
+        return os.stat(path).st_mtime
+    except OSError:
+        return 0.0

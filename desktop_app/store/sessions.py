@@ -38,8 +38,8 @@ def hash_token(token: str) -> str:
 # A session is live within both timeouts, while its account exists, and only if that
 # account is older than the session: an account deleted and made again under the
 # same name does not bring back the old one's sessions.
-_FROM_LIVE = "FROM sessions s JOIN users u ON u.username = s.username"
-_LIVE = "s.last_seen > ? AND s.created_at > ? AND s.created_at >= u.created_at"
+FROM_LIVE = "FROM sessions s JOIN users u ON u.username = s.username"
+LIVE = "s.last_seen > ? AND s.created_at > ? AND s.created_at >= u.created_at"
 
 
 def end_sessions(conn: sqlite3.Connection, username: str, *, keep_hash: str = "") -> int:
@@ -79,8 +79,12 @@ class SqliteSessionStore:
         self.max_seconds = max_seconds
         self._clock = clock
 
+    def live_bounds(self) -> tuple[float, float]:
+        """The parameters of LIVE, now (for a query of another module's)."""
+        return self._live()
+
     def _live(self) -> tuple[float, float]:
-        """The parameters of _LIVE, now."""
+        """The parameters of LIVE, now."""
         now = self._clock()
         return now - self.idle_seconds, now - self.max_seconds
 
@@ -117,8 +121,8 @@ class SqliteSessionStore:
             return None
         with self.db.read() as conn:
             row = conn.execute(
-                f"SELECT s.id_hash, s.username, s.created_at, s.last_seen, s.data {_FROM_LIVE} "
-                f"WHERE s.id_hash = ? AND {_LIVE}",
+                f"SELECT s.id_hash, s.username, s.created_at, s.last_seen, s.data {FROM_LIVE} "
+                f"WHERE s.id_hash = ? AND {LIVE}",
                 (hash_token(token), *self._live()),
             ).fetchone()
         return self._row(row) if row else None
@@ -133,7 +137,7 @@ class SqliteSessionStore:
     def any_kept(self) -> bool:
         with self.db.read() as conn:
             return conn.execute(
-                f"SELECT 1 {_FROM_LIVE} WHERE {_LIVE} AND json_extract(s.data, '$.kept') = 1 LIMIT 1",
+                f"SELECT 1 {FROM_LIVE} WHERE {LIVE} AND json_extract(s.data, '$.kept') = 1 LIMIT 1",
                 self._live(),
             ).fetchone() is not None
 
@@ -169,8 +173,8 @@ class SqliteSessionStore:
     def list_user(self, username: str) -> list[Session]:
         with self.db.read() as conn:
             rows = conn.execute(
-                f"SELECT s.id_hash, s.username, s.created_at, s.last_seen, s.data {_FROM_LIVE} "
-                f"WHERE s.username = ? AND {_LIVE} ORDER BY s.created_at DESC",
+                f"SELECT s.id_hash, s.username, s.created_at, s.last_seen, s.data {FROM_LIVE} "
+                f"WHERE s.username = ? AND {LIVE} ORDER BY s.created_at DESC",
                 (username, *self._live()),
             ).fetchall()
         return [self._row(r) for r in rows]
@@ -178,7 +182,7 @@ class SqliteSessionStore:
     def purge_expired(self) -> int:
         with self.db.write() as conn:
             cur = conn.execute(
-                f"DELETE FROM sessions WHERE id_hash NOT IN (SELECT s.id_hash {_FROM_LIVE} WHERE {_LIVE})",
+                f"DELETE FROM sessions WHERE id_hash NOT IN (SELECT s.id_hash {FROM_LIVE} WHERE {LIVE})",
                 self._live(),
             )
         return cur.rowcount
@@ -206,7 +210,7 @@ class SqliteSessionStore:
             # same name would inherit the value.
             cur = conn.execute(
                 "INSERT INTO user_data (username, key, value, updated_at) SELECT ?, ?, ?, ? "
-                f"WHERE EXISTS (SELECT 1 {_FROM_LIVE} WHERE s.id_hash = ? AND s.username = ? AND {_LIVE}) "
+                f"WHERE EXISTS (SELECT 1 {FROM_LIVE} WHERE s.id_hash = ? AND s.username = ? AND {LIVE}) "
                 f"{upsert}",
                 (username, key, encoded, self._clock(), hash_token(token), username, *self._live()),
             )

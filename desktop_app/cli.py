@@ -75,7 +75,6 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     settings: Settings | None = None
-    keep_new_files_private()
     try:
         project_used = argv[:1] == ["run"] and bundled() is None
         if project_used:
@@ -86,9 +85,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             devtools.use_project()
         args = build_parser().parse_args(argv)
         if args.command in ("init", "build"):
+            # A developer's files and packages, with their own umask: not private.
             from desktop_app import devtools
 
             return devtools.run_command(args)
+        keep_new_files_private()  # the app's files, from here on
         if args.command == "run" and not project_used:  # `desktop-app --debug run`
             from desktop_app import devtools
 

@@ -112,7 +112,8 @@ def keep_new_files_private() -> None:
     but the log handler, Gradio (its temp folders and uploads), the webview's
     storage and its helper processes (which inherit the mask) take the umask's,
     which left logs 0644 and Gradio's folders 0755. Called once, at the edge
-    (cli.main), before anything is written; never in a library import."""
+    (cli.main), before the app writes anything; never in a library import, and
+    not for `init` and `build`, whose files are the developer's to share."""
     if os.name == "posix":
         os.umask(0o077)
 

@@ -166,6 +166,15 @@ def deb(dist: Path) -> Path:
     return package
 
 
+def unreadable_by_others(deb: Path) -> list[str]:
+    """What in the package another user could not read (or enter): the app is
+    private about its data, never about the program (a build umask must not leak)."""
+    listing = _run(["dpkg-deb", "-c", str(deb)], timeout=60).stdout.splitlines()
+    assert len(listing) > 100, listing[:5]
+    return [line for line in listing
+            if line[7] != "r" or (line[0] == "d" and line[9] != "x")]
+
+
 def _installed(package: str) -> bool:
     r = _run(["dpkg-query", "-W", "-f=${Status}", package], timeout=60)
     return r.returncode == 0 and "installed" in r.stdout.split()
@@ -186,6 +195,7 @@ def test_deb_installs_runs_and_removes_cleanly(deb: Path, data_dir: Path) -> Non
         pytest.skip(f"{DEMO.slug} is already installed here; this test would replace it")
     depends = _run(["dpkg-deb", "-f", str(deb), "Depends"], timeout=60).stdout
     assert "gir1.2-webkit2-4.1" in depends and "libc6 (>=" in depends, depends
+    assert unreadable_by_others(deb) == []
 
     _install(deb)
     try:

@@ -113,9 +113,23 @@ def keep_new_files_private() -> None:
     storage and its helper processes (which inherit the mask) take the umask's,
     which left logs 0644 and Gradio's folders 0755. Called once, at the edge
     (cli.main), before the app writes anything; never in a library import, and
-    not for `init` and `build`, whose files are the developer's to share."""
-    if os.name == "posix":
-        os.umask(0o077)
+    not for `init` and `build`, whose files are the developer's to share.
+    Programs started for the person (their browser) get theirs back:
+    `persons_umask`."""
+    global _persons_umask
+    if os.name == "posix" and _persons_umask is None:
+        _persons_umask = os.umask(0o077)
+
+
+_persons_umask: int | None = None
+
+
+def persons_umask() -> int | None:
+    """The umask the app was started with, for a program it starts on the
+    person's behalf (subprocess.Popen's umask=, in the child only: changing
+    the process's own, even briefly, would open the files other threads make
+    meanwhile). None: not changed, nothing to give back."""
+    return _persons_umask
 
 
 def _make_dirs(path: Path) -> bool:

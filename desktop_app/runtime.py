@@ -138,38 +138,55 @@ class Runtime:
                 write_private(self.settings.data_dir / LAST_PORT, str(self.server.port))
             except OSError as exc:  # the next launch takes another port: not worth an error
                 log.warning("could not save the server's port: %s", exc)
-        due = time.monotonic()
+        due, files_due = time.monotonic(), True
         while not self.should_exit.wait(0.25):
             if not self.server.alive and not self.should_exit.is_set():
                 raise UserError(f"{self.server.death_notice()} {if_server_dies}")
             if self.loader.error is not None:
                 raise self.loader.error
             if time.monotonic() >= due:
-                self.housekeeping()
-                due = time.monotonic() + self.housekeeping_every
+                self.purge_sessions()
+                due, files_due = time.monotonic() + self.housekeeping_every, True
+            if files_due and self.loader.done:  # the UI built: its own files are known, and kept
+                self.sweep_files()
+                files_due = False
 
-    def housekeeping(self) -> None:
-        """What keeps a long run bounded: sessions past their idle or absolute
-        timeout are deleted (the gate already refuses them; without this the
-        table only grows), and so are Gradio's temp files nobody was given for
-        --temp-max-age (files.FileOwners.sweep says which stay). A failure is
-        logged and tried again next time."""
+    # -- housekeeping: what keeps a long run bounded (a failure is logged and
+    # tried again next time; only the store's steps hold the lock stop() waits for)
+    def purge_sessions(self) -> None:
+        """Sessions past their idle or absolute timeout are deleted: the gate
+        already refuses them, and without this the table only grows."""
         store = self.store
-        if store is None:
-            return
-        def sweep() -> int:
-            return store.files.sweep(older_than=time.time() - self.settings.temp_max_age_seconds,
-                                     live=store.sessions.live_bounds())
-
         try:
-            purged = self.unless_stopping(store.sessions.purge_expired)
-            removed = self.unless_stopping(sweep)
+            purged = self.unless_stopping(store.sessions.purge_expired) if store else 0
         except Cancelled:
             return
         except Exception as exc:  # a busy or full disk must not end the app
-            log.warning("housekeeping failed, will try again: %s", exc)
+            log.warning("housekeeping: could not purge expired sessions, will try again: %s", exc)
             return
-        log.info("housekeeping: %d expired session(s) purged, %d temporary file(s) removed", purged, removed)
+        log.info("housekeeping: %d expired session(s) purged", purged)
+
+    def sweep_files(self) -> None:
+        """Gradio's temp files nobody was given for --temp-max-age are deleted
+        (files.FileOwners.choose_stale says which stay)."""
+        store, loader = self.store, self.loader
+        if store is None or loader is None:
+            return
+        older_than = time.time() - self.settings.temp_max_age_seconds
+        try:
+            candidates = store.files.old_files(older_than)  # no lock: a walk may be long
+            removed = 0
+            if candidates and not self.should_exit.is_set():
+                stale = self.unless_stopping(lambda: store.files.choose_stale(
+                    candidates, older_than=older_than, live=store.sessions.live_bounds(),
+                    keep=loader.shared_files or ()))
+                removed = store.files.remove_if_still_old(stale, older_than)
+        except Cancelled:
+            return
+        except Exception as exc:
+            log.warning("housekeeping: could not remove old temporary files, will try again: %s", exc)
+            return
+        log.info("housekeeping: %d temporary file(s) removed", removed)
 
     def stop(self) -> None:
         """Ask everything to stop, and wait for it; safe from any thread, at any time."""

@@ -6,8 +6,12 @@ with the OS's default folders (HOME in a temp dir)."""
 
 from __future__ import annotations
 
+import os
 import signal
 import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -95,3 +99,31 @@ def test_the_window_creates_nothing_others_can_open(xdisplay: VirtualDisplay, tm
     folders = default_folders(home)
     assert (folders[0] / "webview").is_dir(), "the window kept no storage: then its files went unchecked"
     assert open_to_others(*folders) == []
+
+
+def test_a_link_opens_the_persons_browser_with_their_umask(tmp_path: Path) -> None:
+    """The app's private umask is not the browser's: what it saves is the
+    person's to share. A stand-in xdg-open records the umask it was started with;
+    the app runs in a child process with umask 022, as a desktop session has it."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    opener = bin_dir / ("xdg-open" if sys.platform.startswith("linux") else "open")
+    opener.write_text(f"#!/bin/sh\numask > {tmp_path / 'umask.txt'}\necho \"$1\" > {tmp_path / 'url.txt'}\n")
+    opener.chmod(0o755)
+    code = ("import os, webbrowser\n"
+            "os.umask(0o022)\n"
+            "from desktop_app.paths import keep_new_files_private\n"
+            "from desktop_app.desktop.links import use_persons_browser\n"
+            "keep_new_files_private()\n"
+            "assert use_persons_browser()\n"
+            "assert webbrowser.open('https://example.org/page')\n"
+            "assert os.umask(0o077) == 0o077  # the app's own is unchanged\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                       env={**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"})
+    assert r.returncode == 0, r.stderr
+    deadline = time.monotonic() + 10
+    while not (tmp_path / "url.txt").exists():
+        assert time.monotonic() < deadline, "the browser was not started"
+        time.sleep(0.05)
+    assert (tmp_path / "umask.txt").read_text().strip() == "0022"
+    assert (tmp_path / "url.txt").read_text().strip() == "https://example.org/page"

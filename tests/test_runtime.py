@@ -4,6 +4,7 @@ app in test_cli.py (headless) and test_desktop.py (the window)."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import signal
 import sqlite3
@@ -106,9 +107,10 @@ DAY = 86400
 
 
 def test_old_temp_files_go_unless_an_open_session_may_show_them(data_dir: Path) -> None:
-    """Files aged with utime, then the real app started: what nobody was given
-    for --temp-max-age goes, unless it is the UI's own or a live session that
-    began before it was last given out may still be showing it."""
+    """Files aged with utime (and their folders), then the real app started:
+    what nobody was given for --temp-max-age goes, unless it is the UI's own or
+    a live session that began before it was last given out may still be showing
+    it; nothing but Gradio's own cache layout is touched."""
     store = open_store(make_settings(data_dir))
     folder = data_dir / "cache" / "gradio"
     now = time.time()
@@ -120,13 +122,18 @@ def test_old_temp_files_go_unless_an_open_session_may_show_them(data_dir: Path) 
         "young": ("bob", 1),          # given yesterday
         "ui": (SHARED, 30),           # part of the UI itself
     }
+
+    def gradio_path(name: str) -> Path:  # as Gradio caches a file: a folder named by its content's hash
+        return folder / hashlib.sha256(name.encode()).hexdigest() / f"{name}.txt"
+
+    not_gradios = [folder / "notes" / "old.txt", folder / "old.txt"]  # a folder someone pointed --cache-dir at
     try:
         for name in ("alice", "bob"):
             store.accounts.create(name, PASSWORD)
-        token, _ = store.sessions.create("alice", {"kept": True})
+        store.sessions.create("alice", {"kept": True})
         store.sessions.create("bob", {})
         for name, (holder, _age) in files.items():
-            path = folder / name / f"{name}.txt"
+            path = gradio_path(name)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(name)
             if holder is not None:
@@ -137,8 +144,13 @@ def test_old_temp_files_go_unless_an_open_session_may_show_them(data_dir: Path) 
         conn.execute("UPDATE users SET created_at = created_at - 30 * 86400")
         conn.execute("UPDATE sessions SET created_at = ? WHERE username = 'alice'", (now - 10 * DAY,))
         conn.execute("UPDATE sessions SET last_seen = last_seen - 2 * 86400 WHERE username = 'bob'")  # ended
+    for path in not_gradios:
+        path.parent.mkdir(exist_ok=True)
+        path.write_text("not Gradio's")
+        os.utime(path, (now - 30 * DAY,) * 2)
     for name, (_holder, age) in files.items():
-        os.utime(folder / name / f"{name}.txt", (now - age * DAY, now - age * DAY))
+        for aged in (gradio_path(name), gradio_path(name).parent):
+            os.utime(aged, (now - age * DAY,) * 2)
 
     app = AppProcess(data_dir, "--temp-max-age", "7d")
     try:
@@ -148,21 +160,41 @@ def test_old_temp_files_go_unless_an_open_session_may_show_them(data_dir: Path) 
         assert app.stop(signal.SIGTERM) == 0
     finally:
         app.kill()
-    left = {p.parent.name for p in folder.rglob("*.txt")}
+    left = {p.stem for p in folder.rglob("*.txt") if p.parent.name != "notes" and p.parent != folder}
     assert left == {"showing", "young", "ui"}, left
-    assert not (folder / "ended").exists()  # its folder went with it
+    assert all(path.is_file() for path in not_gradios)
+    assert not gradio_path("ended").parent.exists()  # its folder went with it
     assert "3 temporary file(s) removed" in log.read_text()
     with contextlib.closing(sqlite3.connect(data_dir / "desktop-app.sqlite3")) as conn:
-        claimed = {Path(row[0]).parent.name for row in conn.execute("SELECT path FROM user_files")}
+        claimed = {Path(row[0]).stem for row in conn.execute("SELECT path FROM user_files")}
     assert claimed == {"showing", "young", "ui"}  # the claims of removed files went too
+
+
+def test_a_claim_made_while_the_folder_is_walked_keeps_its_file(tmp_path: Path) -> None:
+    # Found by the review: the age was read before the transaction, so a claim
+    # between the walk and the choice was deleted with the file kept.
+    owners, folder = owners_in(tmp_path)
+    path = folder / ("ab" * 32) / "notes.txt"
+    path.parent.mkdir()
+    path.write_text("x")
+    for aged in (path, path.parent):
+        os.utime(aged, (time.time() - 30 * DAY,) * 2)
+    older_than = time.time() - 7 * DAY
+    found = owners.old_files(older_than)
+    assert found == [str(path)]
+    owners.claim("alice", [str(path)])  # given out again, just now
+    assert owners.choose_stale(found, older_than=older_than, live=(0.0, 0.0)) == []
+    assert owners.allowed("alice", str(path)) and path.exists()
 
 
 def test_a_file_given_out_again_is_young_again(tmp_path: Path) -> None:
     # The file's time is when it was last given out: a claim touches it.
     owners, folder = owners_in(tmp_path)
-    path = folder / "a1" / "notes.txt"
+    path = folder / ("cd" * 32) / "notes.txt"
     path.parent.mkdir()
     path.write_text("x")
-    os.utime(path, (time.time() - 30 * DAY,) * 2)
+    for aged in (path, path.parent):
+        os.utime(aged, (time.time() - 30 * DAY,) * 2)
+    assert owners.old_files(time.time() - 7 * DAY) == [str(path)]
     owners.claim("alice", [str(path)])
-    assert time.time() - path.stat().st_mtime < 60
+    assert owners.old_files(time.time() - 7 * DAY) == []

@@ -19,6 +19,7 @@ from typing import Any
 from desktop_app.desktop import patches, screens
 from desktop_app.desktop.backends import has_gpu_render_node, linux_backend
 from desktop_app.desktop.geometry import MIN_SIZE, load_geometry, save_geometry
+from desktop_app.desktop.links import use_persons_browser
 from desktop_app.identity import current
 from desktop_app.logs import FILE_ONLY
 from desktop_app.paths import WEBVIEW_STORAGE, WINDOW_GEOMETRY
@@ -87,7 +88,8 @@ class DesktopWindow:
                 # usable 0.17 s sooner after sign-in. Someone who wants it
                 # anyway sets WEBKIT_DISABLE_COMPOSITING_MODE=0.
                 os.environ.setdefault("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
-        webview.settings["OPEN_EXTERNAL_LINKS_IN_BROWSER"] = True
+        webview.settings["OPEN_EXTERNAL_LINKS_IN_BROWSER"] = True  # through webbrowser: see links.py
+        use_persons_browser()
         webview.start(
             boot,
             gui=gui,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import stat
+import re
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -107,36 +107,57 @@ class FileOwners:
         conn.execute("DELETE FROM user_files WHERE username = ?", (username,))
         return orphans
 
-    def sweep(self, *, older_than: float, live: tuple[float, float]) -> int:
-        """Delete the files in Gradio's temp folder that nobody was given since
-        `older_than` (a time.time()), and their claims; returns how many went.
+    # -- housekeeping: old temp files (runtime.Runtime.housekeeping) ----------
+    # Deleting is in three steps so that the slow ones (walking the folder,
+    # unlinking) hold no lock: `old_files`, then `choose_stale` in one write
+    # transaction, then `remove_if_still_old`.
 
-        Kept whatever their age: the UI's own files (SHARED), and a file that
-        an account holding it may still be showing, i.e. one of its live
-        sessions (`live`: SqliteSessionStore.live_bounds) began before the file
-        was last given out (the file's time: `claim` sets it). A file given only
-        in sessions that have ended goes; so does one nobody holds."""
-        candidates = []
-        for found in Path(self.folder).rglob("*"):
-            with contextlib.suppress(OSError):
-                st = found.lstat()
-                if stat.S_ISREG(st.st_mode) and st.st_mtime < older_than:
-                    candidates.append((normalize(found), st.st_mtime))
-        if not candidates:
-            return 0
-        with self.db.write() as conn:  # no claim comes between the choice and the claims' deletion
-            stale = []
-            for path, mtime in candidates:
+    def old_files(self, older_than: float) -> list[str]:
+        """Gradio's cached files (FOLDER/<content hash>/<name>, nothing else: a
+        cache folder the person pointed at may hold other things) whose time is
+        before `older_than`."""
+        found = []
+        with contextlib.suppress(OSError):
+            for hashed in os.scandir(self.folder):
+                if not (_GRADIO_HASH.fullmatch(hashed.name) and hashed.is_dir(follow_symlinks=False)):
+                    continue
+                with contextlib.suppress(OSError):
+                    for entry in os.scandir(hashed.path):
+                        if entry.is_file(follow_symlinks=False) and _age_of(entry.path) < older_than:
+                            found.append(normalize(entry.path))
+        return found
+
+    def choose_stale(self, candidates: Iterable[str], *, older_than: float, live: tuple[float, float],
+                     keep: Iterable[str] = ()) -> list[str]:
+        """Of `candidates`, the files nobody may still be shown, with their claims
+        deleted; the caller then removes them (remove_if_still_old).
+
+        Kept: `keep` (the running UI's own files), files claimed SHARED, and a file
+        that an account holding it may still be showing: one of its live sessions
+        (`live`: SqliteSessionStore.live_bounds) began before the file was last
+        given out (its time: `claim` sets it, in its own write transaction, so the
+        time read here, inside this one, is current)."""
+        keep = {normalize(p) for p in keep}
+        stale = []
+        with self.db.write() as conn:
+            for path in candidates:
+                if path in keep:
+                    continue
+                given = _age_of(path)
+                if given >= older_than:
+                    continue  # given out again since it was found
                 if conn.execute("SELECT 1 FROM user_files WHERE path = ? AND username = ?",
                                 (path, SHARED)).fetchone() is not None:
                     continue
                 first = conn.execute(f"SELECT MIN(s.created_at) {FROM_LIVE} JOIN user_files f ON f.username = "
                                      f"s.username WHERE f.path = ? AND {LIVE}", (path, *live)).fetchone()[0]
-                if first is None or first > mtime:
+                if first is None or first > given:
                     stale.append(path)
             conn.executemany("DELETE FROM user_files WHERE path = ?", [(p,) for p in stale])
-        # Given out again since it was chosen (an upload of the same content): it stays.
-        return self.remove(path for path in stale if _mtime(path) < older_than)
+        return stale
+
+    def remove_if_still_old(self, paths: Iterable[str], older_than: float) -> int:
+        return self.remove(path for path in paths if _age_of(path) < older_than)
 
     def remove(self, paths: Iterable[str]) -> int:
         """Delete these files (and the folders Gradio made for them, once empty).
@@ -160,8 +181,16 @@ class FileOwners:
         return removed
 
 
-def _mtime(path: str) -> float:
+# Gradio names each cached file's folder by a hash of its content (sha1/sha256 in hex).
+_GRADIO_HASH = re.compile(r"[0-9a-f]{32,64}")
+
+
+def _age_of(path: str) -> float:
+    """When the file was made or last given out: the later of its own time and
+    its folder's. Gradio copies a file into its cache with copy2, which keeps
+    the source's (old) time, but the copy lands in a folder it has just made or
+    written to; `claim` sets the file's time. Missing: now (nothing to delete)."""
     try:
-        return os.stat(path).st_mtime
+        return max(os.lstat(path).st_mtime, os.lstat(os.path.dirname(path)).st_mtime)
     except OSError:
-        return 0.0
+        return time.time()

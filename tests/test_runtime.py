@@ -170,15 +170,21 @@ def test_old_temp_files_go_unless_an_open_session_may_show_them(data_dir: Path) 
     assert claimed == {"showing", "young", "ui"}  # the claims of removed files went too
 
 
-def test_a_claim_made_while_the_folder_is_walked_keeps_its_file(tmp_path: Path) -> None:
-    # Found by the review: the age was read before the transaction, so a claim
-    # between the walk and the choice was deleted with the file kept.
-    owners, folder = owners_in(tmp_path)
+def month_old_cached_file(folder: Path) -> Path:
+    """A file as Gradio caches it (a folder named by its content's hash), 30 days old."""
     path = folder / ("ab" * 32) / "notes.txt"
     path.parent.mkdir()
     path.write_text("x")
     for aged in (path, path.parent):
         os.utime(aged, (time.time() - 30 * DAY,) * 2)
+    return path
+
+
+def test_a_claim_made_while_the_folder_is_walked_keeps_its_file(tmp_path: Path) -> None:
+    # Found by the review: the age was read before the transaction, so a claim
+    # between the walk and the choice was deleted with the file kept.
+    owners, folder = owners_in(tmp_path)
+    path = month_old_cached_file(folder)
     older_than = time.time() - 7 * DAY
     found = owners.old_files(older_than)
     assert found == [str(path)]
@@ -190,11 +196,7 @@ def test_a_claim_made_while_the_folder_is_walked_keeps_its_file(tmp_path: Path) 
 def test_a_file_given_out_again_is_young_again(tmp_path: Path) -> None:
     # The file's time is when it was last given out: a claim touches it.
     owners, folder = owners_in(tmp_path)
-    path = folder / ("cd" * 32) / "notes.txt"
-    path.parent.mkdir()
-    path.write_text("x")
-    for aged in (path, path.parent):
-        os.utime(aged, (time.time() - 30 * DAY,) * 2)
+    path = month_old_cached_file(folder)
     assert owners.old_files(time.time() - 7 * DAY) == [str(path)]
     owners.claim("alice", [str(path)])
     assert owners.old_files(time.time() - 7 * DAY) == []

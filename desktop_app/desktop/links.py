@@ -41,8 +41,12 @@ class PersonsBrowser(webbrowser.BaseBrowser):
 def use_persons_browser() -> bool:
     """Make it `webbrowser`'s first choice; False if there is nothing to do."""
     umask = persons_umask()
-    opener = shutil.which("xdg-open" if sys.platform.startswith("linux") else "open") \
-        if sys.platform.startswith("linux") or sys.platform == "darwin" else None
+    if sys.platform.startswith("linux"):
+        opener = shutil.which("xdg-open")
+    elif sys.platform == "darwin":
+        opener = shutil.which("open")
+    else:
+        opener = None
     if umask is None or opener is None:
         return False
     webbrowser.register(NAME, None, PersonsBrowser(opener, umask), preferred=True)

@@ -87,9 +87,8 @@ def _check_ui(project: Project, work: Path) -> None:
     r = subprocess.run([sys.executable, "-m", "desktop_app.freeze.check_ui", project.ui, str(work)],
                        cwd=project.root, env=env, capture_output=True, text=True, check=False)
     if r.returncode != 0:
-        lines = [line for line in r.stderr.splitlines() if line.strip()]
-        said = lines[-1] if lines else f"exit {r.returncode}"
-        raise UserError(f"ui = {project.ui!r} in [tool.desktop-app] does not build: {said}", exit_code=2)
+        raise UserError(f"ui = {project.ui!r} in [tool.desktop-app] does not build: "
+                        f"{installers.last_line(r.stderr, r.returncode)}", exit_code=2)
 
 
 def _write_plan(project: Project, app: Identity, work: Path) -> Path:

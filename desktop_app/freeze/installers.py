@@ -58,9 +58,8 @@ def make_deb(app: Identity, dist: Path, work: Path) -> Path:
 
     icons = hicolor_icons(Path(app.icon), work / "icons", app.slug)
     env = {"APP_NAME": app.name, "APP_SLUG": app.slug, "APP_VERSION": debian_version(app.version),
-           "BUNDLE_ID": app.bundle_id,
-           "APP_DESCRIPTION": app.description, "MAINTAINER": app.maintainer, "APP_HOMEPAGE": app.homepage,
-           "APP_ICONS": str(icons)}
+           "BUNDLE_ID": app.bundle_id, "APP_DESCRIPTION": app.description, "MAINTAINER": app.maintainer,
+           "APP_HOMEPAGE": app.homepage, "APP_ICONS": str(icons)}
     return _script(["bash", str(HERE / "make_deb"), str(dist), str(dist)], env, "make_deb")
 
 
@@ -95,8 +94,7 @@ def make_setup(app: Identity, dist: Path, work: Path) -> Path:
     assert iscc is not None  # check_tools ran first
     r = subprocess.run([iscc, "/Q", str(script)], capture_output=True, text=True, check=False)
     if r.returncode != 0:
-        lines = [line for line in (r.stderr + r.stdout).splitlines() if line.strip()]
-        raise UserError(f"Inno Setup could not make the installer: {lines[-1] if lines else r.returncode}")
+        raise UserError(f"Inno Setup could not make the installer: {last_line(r.stderr + r.stdout, r.returncode)}")
     return dist / f"{app.slug}-{app.version}-setup.exe"
 
 
@@ -135,6 +133,13 @@ def _iscc() -> str | None:
 def _script(cmd: list[str], identity_env: dict[str, str], name: str) -> Path:
     r = subprocess.run(cmd, env={**os.environ, **identity_env}, capture_output=True, text=True, check=False)
     if r.returncode != 0:
-        lines = [line for line in r.stderr.splitlines() if line.strip()]
-        raise UserError(lines[-1] if lines else f"{name} failed (exit {r.returncode}).")
+        raise UserError(last_line(r.stderr, r.returncode, f"{name} failed"))
     return Path(r.stdout.strip().splitlines()[-1])
+
+
+def last_line(output: str, code: int, what: str = "") -> str:
+    """A failed tool's own last words (its one-line error), else its exit code."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    if lines:
+        return lines[-1]
+    return f"{what} (exit {code})." if what else f"exit {code}"

@@ -5,13 +5,14 @@ macOS, smoke-tests the frozen app and keeps the installers as artifacts.
 The workflow is text made from the project's identity, written to
 .github/workflows/build.yml. It is written again (after a change to
 [tool.desktop-app]) only over a file this command made, recognised by its first
-line; this repository's own workflow is one of them (tests/test_workflow.py).
+line; this repository's own workflow is one of them (tests/test_devtools.py).
 """
 
 from __future__ import annotations
 
 import importlib.metadata
 import json
+import shlex
 from pathlib import Path
 
 from desktop_app.errors import UserError
@@ -58,7 +59,7 @@ def install_step(project: Project) -> str:
     if source is not None:  # the tool as the developer has it: that commit, or that wheel
         return f"""      - name: Install
         run: |
-          python -m pip install . {_shell_quote(f"desktop-app[{EXTRAS}] @ {source}")}
+          python -m pip install . {shlex.quote(f"desktop-app[{EXTRAS}] @ {source}")}
 """
     return f"""      - name: Install
         # Where pip finds desktop-app: set the repository variable DESKTOP_APP_SOURCE
@@ -94,10 +95,6 @@ def tool_source() -> str | None:
     if "archive_info" in info and url.startswith("https://"):
         return url
     return None
-
-
-def _shell_quote(value: str) -> str:
-    return "'" + value.replace("'", "'\\''") + "'"
 
 
 def github_workflow(app: Identity, install: str) -> str:

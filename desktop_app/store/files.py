@@ -78,8 +78,8 @@ class FileOwners:
                     "INSERT OR IGNORE INTO user_files (path, username, created_at) VALUES (?, ?, ?)",
                     [(p, username, now) for p in rows],
                 )
-                # A file's time is when it was last given out: `sweep` keeps what
-                # a page open since then may still show.
+                # A file's time is when it was last given out: `choose_stale` keeps
+                # what a page open since then may still show.
                 for p in rows:
                     with contextlib.suppress(OSError):
                         os.utime(p)
@@ -107,7 +107,7 @@ class FileOwners:
         conn.execute("DELETE FROM user_files WHERE username = ?", (username,))
         return orphans
 
-    # -- housekeeping: old temp files (runtime.Runtime.housekeeping) ----------
+    # -- housekeeping: old temp files (runtime.Runtime.sweep_files) -----------
     # Deleting is in three steps so that the slow ones (walking the folder,
     # unlinking) hold no lock: `old_files`, then `choose_stale` in one write
     # transaction, then `remove_if_still_old`.

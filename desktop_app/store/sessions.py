@@ -80,11 +80,7 @@ class SqliteSessionStore:
         self._clock = clock
 
     def live_bounds(self) -> tuple[float, float]:
-        """The parameters of LIVE, now (for a query of another module's)."""
-        return self._live()
-
-    def _live(self) -> tuple[float, float]:
-        """The parameters of LIVE, now."""
+        """The parameters of LIVE, now (files.py's queries use them too)."""
         now = self._clock()
         return now - self.idle_seconds, now - self.max_seconds
 
@@ -123,7 +119,7 @@ class SqliteSessionStore:
             row = conn.execute(
                 f"SELECT s.id_hash, s.username, s.created_at, s.last_seen, s.data {FROM_LIVE} "
                 f"WHERE s.id_hash = ? AND {LIVE}",
-                (hash_token(token), *self._live()),
+                (hash_token(token), *self.live_bounds()),
             ).fetchone()
         return self._row(row) if row else None
 
@@ -138,7 +134,7 @@ class SqliteSessionStore:
         with self.db.read() as conn:
             return conn.execute(
                 f"SELECT 1 {FROM_LIVE} WHERE {LIVE} AND json_extract(s.data, '$.kept') = 1 LIMIT 1",
-                self._live(),
+                self.live_bounds(),
             ).fetchone() is not None
 
     def update_data(self, token: str, data: dict[str, Any]) -> None:
@@ -175,7 +171,7 @@ class SqliteSessionStore:
             rows = conn.execute(
                 f"SELECT s.id_hash, s.username, s.created_at, s.last_seen, s.data {FROM_LIVE} "
                 f"WHERE s.username = ? AND {LIVE} ORDER BY s.created_at DESC",
-                (username, *self._live()),
+                (username, *self.live_bounds()),
             ).fetchall()
         return [self._row(r) for r in rows]
 
@@ -183,7 +179,7 @@ class SqliteSessionStore:
         with self.db.write() as conn:
             cur = conn.execute(
                 f"DELETE FROM sessions WHERE id_hash NOT IN (SELECT s.id_hash {FROM_LIVE} WHERE {LIVE})",
-                self._live(),
+                self.live_bounds(),
             )
         return cur.rowcount
 
@@ -212,7 +208,7 @@ class SqliteSessionStore:
                 "INSERT INTO user_data (username, key, value, updated_at) SELECT ?, ?, ?, ? "
                 f"WHERE EXISTS (SELECT 1 {FROM_LIVE} WHERE s.id_hash = ? AND s.username = ? AND {LIVE}) "
                 f"{upsert}",
-                (username, key, encoded, self._clock(), hash_token(token), username, *self._live()),
+                (username, key, encoded, self._clock(), hash_token(token), username, *self.live_bounds()),
             )
             if cur.rowcount == 0:
                 raise SessionEnded()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
-import shlex
 import sys
 import time
 import warnings
@@ -61,10 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
 
         add_commands(sub, lambda p: _add_options(p, subcommand=True, all_options=True))
 
-    store = sub.add_parser("store", help="the data store file")
-    store_sub = store.add_subparsers(dest="store_command", metavar="ACTION", required=True)
-    p = store_sub.add_parser("set-aside", help="move a damaged store aside (renamed, not deleted) and start fresh")
-    _add_options(p, subcommand=True)
+    from desktop_app import maintenance
+
+    maintenance.add_commands(sub, lambda p: _add_options(p, subcommand=True))
     return parser
 
 
@@ -98,12 +96,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "users":
             return run_users(settings, args)
         if args.command == "store":
-            return run_store(settings)
+            from desktop_app import maintenance
+
+            return maintenance.run(settings, args)
         return run_app(settings)
     except DamagedStoreError as exc:
         assert settings is not None
-        print(f"{current().slug}: error: {exc.message} To move it aside: "
-              f"{current().slug} store set-aside --data-dir {shlex.quote(str(settings.data_dir))}", file=sys.stderr)
+        from desktop_app.maintenance import damaged_store_hint
+
+        print(f"{current().slug}: error: {exc.message} {damaged_store_hint(settings)}", file=sys.stderr)
         return exc.exit_code
     except UserError as exc:
         print(f"{current().slug}: error: {exc.message}", file=sys.stderr)
@@ -229,33 +230,6 @@ def run_users(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     finally:
         services.close()
-
-
-# -- store ---------------------------------------------------------------
-def run_store(settings: Settings) -> int:
-    """`store set-aside`: the person's explicit "start fresh" after a damaged store.
-    Only a store that really cannot be read is moved, and only while no app runs on it."""
-    from desktop_app.instance import InstanceLock
-    from desktop_app.paths import ensure_private_dir
-    from desktop_app.store.db import Database, set_aside
-
-    path = settings.dirs.db_path
-    if not path.exists():
-        raise UserError(f"There is no data store at {str(path)!r}; nothing to set aside.")
-    ensure_private_dir(settings.data_dir, what="data directory", flag="--data-dir")
-    lock = InstanceLock(settings.data_dir)
-    if not lock.acquire():
-        raise UserError(f"{current().slug} is running on the data directory {str(settings.data_dir)!r}; close it first.")
-    try:
-        try:
-            Database(path).close()
-        except DamagedStoreError:
-            moved = set_aside(path)
-            print(f"Moved the damaged store to {moved}. The next start begins with no accounts.")
-            return 0
-        raise UserError(f"The data store {str(path)!r} opens fine, so it was not moved.")
-    finally:
-        lock.release()
 
 
 # -- the app ---------------------------------------------------------------

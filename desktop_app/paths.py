@@ -21,6 +21,7 @@ INSTANCE_INFO = "instance.json"
 WINDOW_GEOMETRY = "window.json"
 LAST_PORT = "last-port"  # the server's port in the last windowed run (runtime.py)
 WEBVIEW_STORAGE = "webview"  # the window's cookies and cache
+BACKUPS = "backups"  # the store's daily copies (store/backups.py)
 
 
 def db_filename() -> str:
@@ -40,6 +41,10 @@ class AppDirs:
         return self.data / db_filename()
 
     @property
+    def backups(self) -> Path:
+        return self.data / BACKUPS
+
+    @property
     def gradio_temp(self) -> Path:
         return self.cache / "gradio"
 
@@ -55,7 +60,7 @@ class AppDirs:
             return [self.data, self.log]
         db = db_filename()
         names = [db, *(db + suffix for suffix in ("-wal", "-shm", "-journal")),
-                 INSTANCE_LOCK, INSTANCE_INFO, WINDOW_GEOMETRY, LAST_PORT, WEBVIEW_STORAGE]
+                 INSTANCE_LOCK, INSTANCE_INFO, WINDOW_GEOMETRY, LAST_PORT, WEBVIEW_STORAGE, BACKUPS]
         return [self.data / name for name in names] + [self.log]
 
 

@@ -5,7 +5,8 @@ in uvicorn's style (`uvicorn/server.py`): open, start, watch, stop.
     start():  store -> Gradio build (now, or when asked) -> socket -> app
               -> server thread -> wait until started -> publish -> READY
     watch():  until asked to stop: the server thread alive, the UI built;
-              housekeeping at once and then hourly (expired sessions, old temp files)
+              housekeeping at once and then hourly (expired sessions, old temp
+              files, a daily backup of the store)
     stop():   server asked to exit and joined -> store closed
     close():  lock released (the discovery file goes with it)
 
@@ -149,6 +150,7 @@ class Runtime:
                 due, files_due = time.monotonic() + self.housekeeping_every, True
             if files_due and self.loader.done:  # the UI built: its own files are known, and kept
                 self.sweep_files()
+                self.back_up_daily()  # off the path to the first page too
                 files_due = False
 
     # -- housekeeping: what keeps a long run bounded (a failure is logged and
@@ -187,6 +189,26 @@ class Runtime:
             log.warning("housekeeping: could not remove old temporary files, will try again: %s", exc)
             return
         log.info("housekeeping: %d temporary file(s) removed", removed)
+
+    def back_up_daily(self) -> None:
+        """A checked copy of the store at most once a day in DATA_DIR/backups,
+        the newest --keep-backups kept: a damaged store can come back without
+        anyone having thought of it. From a connection of its own, so it holds
+        no lock of the app's (SQLite's backup API lets the app write meanwhile)."""
+        from desktop_app.store import backups
+
+        folder, keep = self.settings.dirs.backups, self.settings.keep_backups
+        try:
+            if keep == 0 or not backups.due(folder, time.time()):
+                return
+            ensure_private_dir(folder, what="backups folder", flag="--data-dir")
+            made = backups.make_backup(self.settings.dirs.db_path, backups.next_backup_path(folder, time.time()))
+            removed = backups.prune(folder, keep)
+        except Exception as exc:
+            log.warning("housekeeping: could not back up the store, will try again: %s", exc)
+            return
+        log.info("housekeeping: store backed up to %s (%d account(s)), %d old backup(s) removed",
+                 made.path.name, made.accounts, len(removed))
 
     def stop(self) -> None:
         """Ask everything to stop, and wait for it; safe from any thread, at any time."""

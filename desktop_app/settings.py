@@ -48,6 +48,13 @@ def parse_duration(value: str, *, name: str) -> int:
     return int(text) * unit
 
 
+def parse_count(value: str | int, *, name: str) -> int:
+    text = str(value).strip()
+    if not text.isdigit():
+        raise UserError(f"{name} must be a whole number, 0 or more, not {value!r}.", exit_code=2)
+    return int(text)
+
+
 def parse_port(value: str | int, *, name: str = "--port") -> int:
     try:
         port = int(value)
@@ -143,6 +150,8 @@ OPTIONS: tuple[Option, ...] = (
            metavar="DURATION", attr="session_max_seconds"),
     Option("temp_max_age", parse_duration, "7d", "remove Gradio's temporary files (uploads, results) "
            "nobody was given this long", metavar="DURATION", attr="temp_max_age_seconds"),
+    Option("keep_backups", parse_count, "7", "keep this many daily backups of the store in DATA_DIR/backups "
+           "(0: make none)", metavar="N"),
     Option("launch_token", parse_switch, "on", "require this launch's secret URL before any page",
            metavar="on|off"),
     Option("webview", parse_webview, "auto", "the window's web engine on Linux: WebKitGTK, else Qt",
@@ -167,6 +176,8 @@ class Settings:
     # Gradio's temp files nobody was given this long are removed (runtime's housekeeping).
     temp_max_age_seconds: int = 7 * 86400
     max_upload_bytes: int = 100 << 20
+    # A backup of the store at most once a day, the newest this many kept (runtime's housekeeping).
+    keep_backups: int = 7
     # A random token per launch that a browser must present once (the window does
     # it for you) before even the login page is served. Off only for servers.
     launch_token: bool = True

@@ -227,6 +227,31 @@ def test_a_damaged_store_is_set_aside_when_the_person_chooses(xdisplay: VirtualD
     assert "moved to" in (data_dir / "logs" / "desktop-app.log").read_text()
 
 
+def test_a_damaged_store_comes_back_from_the_last_backup_when_the_person_chooses(
+    xdisplay: VirtualDisplay, account: Path
+) -> None:
+    assert run_cli("store", "backup", "--data-dir", str(account)).returncode == 0
+    (backup,) = (account / "backups").iterdir()
+    copy = backup.read_bytes()
+    store = account / "desktop-app.sqlite3"
+    junk = b"not a database" * 100
+    store.write_bytes(junk)
+    with launched(xdisplay, account) as app:
+        xdisplay.wait_for(lambda s: count(s, is_error_red) > 300)
+        assert store.read_bytes() == junk  # nothing happens until the person chooses
+        xdisplay.xdotool("windowfocus", "--sync", str(app.window))
+        xdisplay.key("Return")  # the focused first button: "Restore the backup of ..."
+        # The sign-in page (not the first-run one): alice is back.
+        xdisplay.wait_for(lambda s: count(s, is_error_red) == 0 and login_page_shown(s))
+        with launched_client(app.wait_ready()) as client:
+            assert sign_in(client, "alice").status_code == 303
+        (kept,) = account.glob("desktop-app.sqlite3.damaged-*")
+        assert kept.read_bytes() == junk
+        assert backup.read_bytes() == copy  # the backup itself stays as it was, for next time
+        assert app.close() == 0
+    assert "was restored at the person's request" in (account / "logs" / "desktop-app.log").read_text()
+
+
 def test_no_display_serves_without_a_window(data_dir: Path) -> None:
     app = AppProcess(data_dir, headless=False, env={"DISPLAY": None, "WAYLAND_DISPLAY": None})
     try:

@@ -112,9 +112,16 @@ class Boot:
             except Cancelled:
                 log.info("window closed while starting")
             except DamagedStoreError as exc:
-                self._fail(exc.message, offer_fresh_start=True)
-                # The file stays as it is unless the person presses the button.
-                if self._wait_for_fresh_start() and self._set_aside(exc.path):
+                from desktop_app.store.backups import latest_backup
+
+                last = latest_backup(self.runtime.settings.dirs.backups)
+                made = time.strftime("%Y-%m-%d %H:%M", time.localtime(last.made)) if last else None
+                self._fail(exc.message, offer_fresh_start=True, backup_made=made)
+                # The file stays as it is unless the person presses a button.
+                choice = self._wait_for_choice()
+                if choice == "restore" and last is not None and self._replace_store(exc.path, last.path):
+                    continue  # and start again, on the backup
+                if choice == "fresh" and self._replace_store(exc.path, None):
                     continue  # and start again, on a new store
             except UserError as exc:
                 self._fail(exc.message)
@@ -146,30 +153,43 @@ class Boot:
         # asked to, or the UI cannot be built, say so rather than leave a dead page.
         runtime.watch(if_server_dies="Close this window and start the app again.")
 
-    def _fail(self, message: str, *, offer_fresh_start: bool = False) -> None:
+    def _fail(self, message: str, *, offer_fresh_start: bool = False, backup_made: str | None = None) -> None:
         log.error("start failed: %s", message)
         self.failed = True
-        self.window.show_error(message, offer_fresh_start=offer_fresh_start)
+        self.window.show_error(message, offer_fresh_start=offer_fresh_start, backup_made=backup_made)
 
-    def _wait_for_fresh_start(self) -> bool:
+    def _wait_for_choice(self) -> str | None:
         while not self.runtime.should_exit.is_set() and not self.window.closed:
-            if self.window.fresh_start_requested():
-                return True
+            choice = self.window.store_choice()
+            if choice is not None:
+                return choice
             time.sleep(0.2)
-        return False
+        return None
 
-    def _set_aside(self, path: Path) -> bool:
+    def _replace_store(self, path: Path, backup: Path | None) -> bool:
+        """The damaged store at `path` set aside, and `backup` restored in its
+        place (None: nothing, a fresh start). Runs while this process holds the
+        instance lock, the app closed but for this window."""
+        from desktop_app.store.backups import restore_backup
         from desktop_app.store.db import set_aside
 
+        def replace() -> Path | None:
+            return set_aside(path) if backup is None else restore_backup(backup, path, label="damaged")
+
         try:
-            moved = self.runtime.unless_stopping(lambda: set_aside(path))  # not while stop() runs
+            moved = self.runtime.unless_stopping(replace)  # not while stop() runs
         except Cancelled:
             return False
-        except OSError as exc:  # said outside the runtime's lock: the window call may wait on the GUI thread
-            self._fail(f"Could not move the damaged store aside: {exc.strerror or exc}. "
-                       "It was left as it was.")
+        except (OSError, UserError) as exc:  # said outside the runtime's lock: the window call may wait on the GUI thread
+            what = "move the damaged store aside" if backup is None else "restore the backup"
+            detail = exc.message if isinstance(exc, UserError) else f"{exc.strerror or exc}."
+            self._fail(f"Could not {what}: {detail} The damaged store was left as it was.")
             return False
-        log.warning("the damaged store was moved to %s at the person's request", moved)
+        if backup is None:
+            log.warning("the damaged store was moved to %s at the person's request", moved)
+        else:
+            log.warning("the backup %s was restored at the person's request; the damaged store was moved to %s",
+                        backup.name, moved)
         self.failed = False
         self.window.show_loading()
         return True

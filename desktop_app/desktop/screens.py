@@ -34,17 +34,25 @@ def loading_page(*, log_file: str) -> str:
     return _WINDOW_PAGE.format(app=escape(current().name), body=body)
 
 
-def error_page(*, message: str, log_file: str, offer_fresh_start: bool = False) -> str:
-    """`offer_fresh_start`: the store is damaged; a button lets the person choose
-    to move it aside and start with no accounts (desktop.py polls `startFresh`)."""
-    fresh = ""
+def error_page(*, message: str, log_file: str, offer_fresh_start: bool = False, backup_made: str | None = None) -> str:
+    """`offer_fresh_start`: the store is damaged; buttons let the person choose to
+    restore the last backup (when there is one: `backup_made` says when it was
+    made) or to move the store aside and start with no accounts. boot.py polls
+    `window.storeChoice`. The first button has the focus: Enter takes it."""
+    choices = ""
     if offer_fresh_start:
-        fresh = ('<p><button id="start-fresh" autofocus '
-                 'onclick="window.startFresh=true; this.disabled=true">'
-                 'Move it aside and start fresh</button></p>'
-                 '<p class="note">The damaged file is kept beside the new one (renamed), not deleted. '
-                 'You will create a new account.</p>')
+        pick = "window.storeChoice='{}'; document.querySelectorAll('button').forEach(b => b.disabled = true)"
+        if backup_made is not None:
+            choices += (f'<p><button id="restore-backup" autofocus onclick="{pick.format("restore")}">'
+                        f'Restore the backup of {escape(backup_made)}</button></p>'
+                        '<p class="note">The damaged file is kept beside it (renamed), not deleted. '
+                        'Everyone signs in again; what was saved after the backup is not in it.</p>')
+        focus = "" if backup_made is not None else " autofocus"
+        choices += (f'<p><button id="start-fresh"{focus} onclick="{pick.format("fresh")}">'
+                    'Move it aside and start fresh</button></p>'
+                    '<p class="note">The damaged file is kept beside the new one (renamed), not deleted. '
+                    'You will create a new account.</p>')
     body = (f'<h1 id="error">{escape(current().name)} could not start</h1>'
-            f'<p class="error">{escape(message)}</p>{fresh}'
+            f'<p class="error">{escape(message)}</p>{choices}'
             f'<p class="log">Details are in the log: {escape(log_file)}</p>')
     return _WINDOW_PAGE.format(app=escape(current().name), body=body)

@@ -126,28 +126,30 @@ class DesktopWindow:
         if not self.closed:
             self.window.load_url(url)
 
-    def fresh_start_requested(self) -> bool:
-        """Has the person pressed "start fresh" on the damaged-store screen?
+    def store_choice(self) -> str | None:
+        """What the person pressed on the damaged-store screen: "restore",
+        "fresh", or None (nothing yet)?
 
         Polled from Python rather than offered as a pywebview js_api: an API
         object would be exposed to every page the window loads, Gradio's too,
         and pywebview's injection of it breaks on our CSP-protected pages."""
         if self.closed:
-            return False
+            return None
         try:
-            return self.window.evaluate_js("window.startFresh === true") is True
+            choice = self.window.evaluate_js("window.storeChoice || null")
         except Exception:  # the page is changing or the window closing: not yet
-            return False
+            return None
+        return choice if choice in ("restore", "fresh") else None
 
     def show_loading(self) -> None:
         if not self.closed:
             self.window.load_html(screens.loading_page(log_file=str(self.settings.dirs.log_file)))
 
-    def show_error(self, message: str, *, offer_fresh_start: bool = False) -> None:
+    def show_error(self, message: str, *, offer_fresh_start: bool = False, backup_made: str | None = None) -> None:
         self.wait_first_load(5)
         if not self.closed:
             self.window.load_html(screens.error_page(message=message, log_file=str(self.settings.dirs.log_file),
-                                                     offer_fresh_start=offer_fresh_start))
+                                                     offer_fresh_start=offer_fresh_start, backup_made=backup_made))
 
     def bring_to_front(self) -> None:
         if self.closed:

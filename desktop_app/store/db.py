@@ -69,7 +69,7 @@ BUSY_TIMEOUT_MS = 10_000
 _SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
 _SQLITE_READONLY, _SQLITE_FULL = 8, 13
 _COMPANIONS = ("-wal", "-shm", "-journal")
-_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite 3 database
+SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite 3 database
 
 
 def _damaged(path: Path, detail: str) -> DamagedStoreError:
@@ -80,18 +80,19 @@ def _damaged(path: Path, detail: str) -> DamagedStoreError:
     )
 
 
-def set_aside(path: Path, *, now: float | None = None) -> Path:
+def set_aside(path: Path, *, now: float | None = None, label: str = "damaged") -> Path:
     """Rename a damaged store (and its -wal/-shm/-journal files) out of the way,
-    to `<name>.damaged-YYYYmmdd-HHMMSS`, so the next start creates a fresh one.
-    Nothing is deleted: the person or a helper can still try to recover it."""
+    to `<name>.damaged-YYYYmmdd-HHMMSS` (`.replaced-...` when a backup is put in
+    its place), so the next start creates a fresh one. Nothing is deleted: the
+    person or a helper can still try to recover it."""
     import time
 
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
-    target = path.with_name(f"{path.name}.damaged-{stamp}")
+    target = path.with_name(f"{path.name}.{label}-{stamp}")
     n = 1
     while target.exists():  # two set-asides in one second keep both
         n += 1
-        target = path.with_name(f"{path.name}.damaged-{stamp}-{n}")
+        target = path.with_name(f"{path.name}.{label}-{stamp}-{n}")
     for suffix in _COMPANIONS:  # companions first: the main file is what marks "still there"
         companion = path.with_name(path.name + suffix)
         if companion.exists():
@@ -123,7 +124,7 @@ class Database:
         # leave everything of an unreadable store as it is.
         try:
             with open(path, "rb") as f:
-                header = f.read(len(_HEADER))
+                header = f.read(len(SQLITE_HEADER))
         except FileNotFoundError:
             header = b""
         except OSError as exc:
@@ -131,7 +132,7 @@ class Database:
                 f"Cannot read the data store {str(path)!r}: {exc.strerror or exc}. "
                 "Check the permissions of the data directory or choose another with --data-dir."
             ) from None
-        if header and header != _HEADER:
+        if header and header != SQLITE_HEADER:
             raise _damaged(path, "file is not a database")
         try:
             # Create the file ourselves so it is owner-only from its first byte;

@@ -1,0 +1,231 @@
+"""Backups of the store (`store backup`, the daily one), putting one back
+(`store restore`), and `store info`: with the real app running and writing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from desktop_app.store import backups
+from desktop_app.store.db import SCHEMA_VERSION
+from tests.support.helpers import PASSWORD, AppProcess, assert_one_line_error, csrf_from, launched_client, run_cli, sign_in
+from tests.test_faults import WRITER
+from tests.test_web import call_event
+
+
+def add_user(data_dir: Path, name: str = "alice", password: str = PASSWORD) -> None:
+    r = run_cli("users", "add", name, "--password-stdin", "--data-dir", str(data_dir), input=password + "\n")
+    assert r.returncode == 0, r.stderr
+
+
+def rows(path: Path, sql: str) -> list[tuple]:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def whole(raw: str) -> bool:
+    value = json.loads(raw)
+    return hashlib.sha256(value["payload"].encode()).hexdigest() == value["sha"]
+
+
+def test_a_backup_taken_while_the_app_and_another_writer_write_is_whole(data_dir: Path, tmp_path: Path) -> None:
+    add_user(data_dir)
+    app = AppProcess(data_dir)
+    store = data_dir / "desktop-app.sqlite3"
+    writer = subprocess.Popen([sys.executable, str(WRITER), str(store), "7"], stdout=subprocess.PIPE,
+                              env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    try:
+        with launched_client(app.wait_ready()) as client:
+            assert sign_in(client, "alice").status_code == 303
+            assert writer.stdout is not None and writer.stdout.readline() == b"writing\n"
+            for i in range(4):
+                assert call_event(client, "save_notes", [f"note {i}"])[0].startswith("Saved")
+                r = run_cli("store", "backup", str(tmp_path / f"copy{i}.sqlite3"), "--data-dir", str(data_dir))
+                assert r.returncode == 0, r.stderr
+                assert "checked" in r.stdout
+        for i in range(4):
+            copy = tmp_path / f"copy{i}.sqlite3"
+            assert rows(copy, "PRAGMA integrity_check") == [("ok",)]
+            records = rows(copy, "SELECT value FROM user_data WHERE username LIKE 'user%'")
+            assert records and all(whole(raw) for (raw,) in records)  # the writer's: each wholly old or new
+            assert rows(copy, "SELECT username FROM users") == [("alice",)]
+            note = rows(copy, "SELECT value FROM user_data WHERE username = 'alice' AND key = 'notes'")
+            assert json.loads(note[0][0])["text"] == f"note {i}"  # what was saved before the backup is in it
+            assert oct(copy.stat().st_mode & 0o777) == "0o600"
+            assert not Path(f"{copy}-wal").exists() and not Path(f"{copy}.partial").exists()
+    finally:
+        writer.kill()
+        writer.wait(10)
+        assert writer.stdout is not None
+        writer.stdout.close()
+        app.stop()
+
+
+def test_restore_waits_for_the_app_to_close_and_keeps_what_it_replaces(data_dir: Path, tmp_path: Path) -> None:
+    d = ["--data-dir", str(data_dir)]
+    add_user(data_dir)
+    app = AppProcess(data_dir)
+    try:
+        with launched_client(app.wait_ready()) as client:
+            assert sign_in(client, "alice").status_code == 303
+            assert call_event(client, "save_notes", ["before the backup"])[0].startswith("Saved")
+            assert run_cli("store", "backup", str(tmp_path / "b.sqlite3"), *d).returncode == 0
+            assert call_event(client, "save_notes", ["after the backup"])[0].startswith("Saved")
+        # Not while the app runs on it.
+        assert_one_line_error(run_cli("store", "restore", str(tmp_path / "b.sqlite3"), "--yes", *d), "close it first")
+    finally:
+        app.stop()
+    r = run_cli("users", "set-password", "alice", "--password-stdin", *d, input="a newer password\n")
+    assert r.returncode == 0, r.stderr
+    before = (data_dir / "desktop-app.sqlite3").read_bytes()
+
+    # Asked with no terminal to answer: refused, nothing changed. Bad files: one line each.
+    assert_one_line_error(run_cli("store", "restore", str(tmp_path / "b.sqlite3"), *d), "--yes")
+    (tmp_path / "junk.sqlite3").write_bytes(b"not a database" * 50)
+    assert_one_line_error(run_cli("store", "restore", str(tmp_path / "junk.sqlite3"), "--yes", *d), "not a database")
+    assert_one_line_error(run_cli("store", "restore", str(tmp_path / "none.sqlite3"), "--yes", *d), "no backup file")
+    newer = tmp_path / "newer.sqlite3"
+    shutil.copy(tmp_path / "b.sqlite3", newer)
+    with sqlite3.connect(newer) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    assert_one_line_error(run_cli("store", "restore", str(newer), "--yes", *d), "newer version")
+    assert (data_dir / "desktop-app.sqlite3").read_bytes() == before
+    assert not list(data_dir.glob("*.replaced-*"))
+
+    r = run_cli("store", "restore", str(tmp_path / "b.sqlite3"), "--yes", *d)
+    assert r.returncode == 0, r.stderr
+    (replaced,) = data_dir.glob("desktop-app.sqlite3.replaced-*[0-9]")
+    assert replaced.read_bytes() == before and str(replaced) in r.stdout  # set aside, not deleted
+    restored = data_dir / "desktop-app.sqlite3"
+    assert rows(restored, "SELECT count(*) FROM sessions") == [(0,)]  # everyone signs in again
+    app = AppProcess(data_dir)
+    try:
+        with launched_client(app.wait_ready()) as client:
+            assert sign_in(client, "alice", "a newer password").status_code == 401  # the backup's password
+            assert sign_in(client, "alice").status_code == 303
+            assert call_event(client, "load_notes", [])[0]["value"] == "before the backup"
+    finally:
+        app.stop()
+
+
+def aged_backup(folder: Path, days_ago: float, source: Path) -> Path:
+    path = backups.next_backup_path(folder, time.time() - days_ago * 86400)
+    shutil.copy(source, path)
+    return path
+
+
+def test_the_daily_backup_keeps_the_newest_and_runs_once_a_day(data_dir: Path, tmp_path: Path) -> None:
+    add_user(data_dir)
+    folder = data_dir / "backups"
+    folder.mkdir()
+    r = run_cli("store", "backup", str(tmp_path / "seed.sqlite3"), "--data-dir", str(data_dir))
+    assert r.returncode == 0, r.stderr
+    old = [aged_backup(folder, days, tmp_path / "seed.sqlite3") for days in (9, 8, 7, 6, 5, 4, 3.5, 3)]
+    left_over = folder / (old[0].name + ".partial")  # a backup cut short by a kill, long ago
+    left_over.write_bytes(b"half")
+    os.utime(left_over, (time.time() - 7200,) * 2)
+    (folder / "my-own-copy.sqlite3").write_bytes(b"the person's")  # not ours: never touched
+
+    app = AppProcess(data_dir, "--keep-backups", "3")
+    try:
+        app.wait_ready()
+        deadline = time.monotonic() + 60
+        while "store backed up" not in (data_dir / "logs" / "desktop-app.log").read_text():
+            assert time.monotonic() < deadline, app.log_tail()
+            time.sleep(0.2)
+    finally:
+        app.stop()
+    kept = [b.path for b in backups.list_backups(folder)]
+    assert kept[:2] == old[-2:] and len(kept) == 3  # the two newest old ones, and today's
+    assert rows(kept[-1], "SELECT username FROM users") == [("alice",)]
+    assert oct(kept[-1].stat().st_mode & 0o777) == "0o600"
+    assert not left_over.exists() and (folder / "my-own-copy.sqlite3").read_bytes() == b"the person's"
+
+    # The next launch the same day makes none.
+    app = AppProcess(data_dir, "--keep-backups", "3")
+    try:
+        with launched_client(app.wait_ready()) as client:
+            assert sign_in(client, "alice").status_code == 303
+            assert client.get("/gradio/config").status_code == 200
+        time.sleep(1.5)  # the housekeeping runs once the UI is built, well within this
+    finally:
+        app.stop()
+    assert [b.path for b in backups.list_backups(folder)] == kept
+    log = (data_dir / "logs" / "desktop-app.log").read_text()
+    assert log.count("store backed up") == 1, log
+
+
+def test_a_damaged_store_names_the_last_backup(data_dir: Path) -> None:
+    d = ["--data-dir", str(data_dir)]
+    add_user(data_dir)
+    assert run_cli("store", "backup", *d).returncode == 0
+    (last,) = (data_dir / "backups").iterdir()
+    assert oct((data_dir / "backups").stat().st_mode & 0o777) == "0o700"  # made by the app: owner-only
+    (data_dir / "desktop-app.sqlite3").write_bytes(b"not a database" * 100)
+    r = run_cli("--headless", *d)
+    assert_one_line_error(r, "store restore", str(last), "store set-aside")
+    # The command it names works as written.
+    assert run_cli("store", "restore", str(last), "--yes", *d).returncode == 0
+    assert run_cli("users", "list", *d).stdout.startswith("alice\t")
+
+
+def test_store_info_says_what_is_kept_where(data_dir: Path) -> None:
+    d = ["--data-dir", str(data_dir)]
+    r = run_cli("store", "info", *d)
+    assert r.returncode == 0, r.stderr
+    assert "not created yet" in r.stdout and "(none yet)" in r.stdout
+    assert not data_dir.exists()  # asking creates nothing
+    add_user(data_dir)
+    add_user(data_dir, "bob")
+    app = AppProcess(data_dir)
+    try:
+        with launched_client(app.wait_ready()) as client:
+            assert sign_in(client, "alice").status_code == 303
+            assert call_event(client, "save_notes", ["x"])[0].startswith("Saved")
+            with launched_client(app.launch or "") as other:  # a second device, "keep me signed in" ticked
+                page = other.get("/login")
+                assert other.post("/login", data={"username": "bob", "password": PASSWORD, "remember": "1",
+                                                  "csrf": csrf_from(page.text)}).status_code == 303
+            r = run_cli("store", "info", *d)  # while the app runs
+    finally:
+        app.stop()
+    assert r.returncode == 0, r.stderr
+    lines = dict(line.split(":", 1) for line in r.stdout.splitlines())
+    assert lines["Accounts"].strip() == "2"
+    assert lines["Sessions"].strip().startswith("2 live (1 kept signed in)")
+    assert lines["Saved values"].strip() == "1"
+    assert str(data_dir / "desktop-app.sqlite3") in lines["Data store"]
+    assert str(data_dir / "cache" / "gradio") in lines["Temporary files"] and "7d" in lines["Temporary files"]
+    (daily,) = (data_dir / "backups").iterdir()  # the app's first of the day
+    assert lines["Backups"].strip().startswith(f"{data_dir / 'backups'} (1,") and daily.name in lines["Backups"]
+    assert run_cli("store", "backup", *d).returncode == 0
+    r = run_cli("store", "info", *d)
+    assert f"{data_dir / 'backups'} (2," in r.stdout
+    assert sorted(p.name for p in data_dir.iterdir()) == ["backups", "cache", "desktop-app.sqlite3", "instance.lock",
+                                                           "logs"]  # no -wal or -shm left by asking
+
+
+def test_backup_names_and_pruning(tmp_path: Path) -> None:
+    now = time.mktime((2026, 12, 3, 9, 30, 0, 0, 0, -1))
+    first = backups.next_backup_path(tmp_path, now)
+    assert first.name == "desktop-app-20261203-093000.sqlite3"
+    first.write_bytes(b"")
+    second = backups.next_backup_path(tmp_path, now)  # the same second: a new name, not the same file
+    assert second.name == "desktop-app-20261203-093000-2.sqlite3"
+    assert not backups.due(tmp_path, now + 3600)
+    assert backups.due(tmp_path, now + 86400)
+    assert backups.due(tmp_path, now - 60)  # the clock was put back: due, not never again
+    second.write_bytes(b"")
+    assert [b.path for b in backups.list_backups(tmp_path)] == [first, second]
+    assert backups.prune(tmp_path, 1, now=now) == [first] and not first.exists() and second.exists()

@@ -90,11 +90,14 @@ def test_file_route_does_not_serve_the_store(live_with_user: LiveServer) -> None
     dirs = live_with_user.settings.dirs
     assert dirs.gradio_temp.is_relative_to(dirs.data)  # the harder case: the cache inside the data dir
     (dirs.data / "instance.json").write_text('{"token": "secret"}')
+    dirs.backups.mkdir()
+    backup = dirs.backups / "desktop-app-20261203-000000.sqlite3"
+    backup.write_bytes(dirs.db_path.read_bytes())
     with live_with_user.client() as client:
         sign_in(client, "alice")
         for path in (f"/gradio/gradio_api/file={dirs.db_path}", f"/gradio/gradio_api/file={dirs.db_path}-wal",
                      f"/gradio/gradio_api/file={dirs.data / 'instance.json'}",
-                     f"/gradio/gradio_api/file={dirs.log_file}",
+                     f"/gradio/gradio_api/file={dirs.log_file}", f"/gradio/gradio_api/file={backup}",
                      f"/gradio/gradio_api/file={dirs.gradio_temp}/../../desktop-app.sqlite3",
                      "/gradio/gradio_api/file=/etc/passwd", "/gradio/gradio_api/file=../../etc/passwd"):
             r = client.get(path)

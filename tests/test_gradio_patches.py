@@ -10,10 +10,17 @@ import sys
 import types
 from pathlib import Path
 
+import pytest
+
 from desktop_app.web import gradio_patches
 from tests.support.helpers import PASSWORD, AppProcess, assert_gradio_patches_applied, launched_client, run_cli, sign_in
 from tests.test_web import call_event
 
+# Each check runs in a fresh interpreter, as the app's loader thread imports
+# Gradio, beside the same check on Gradio as it is. An interpreter that imports
+# Gradio costs ~4 s of CPU here, so each runs several checks in turn (three
+# interpreters at once, not eight one after the other); their order matters:
+# the checks that pandas is not imported yet come before those that import it.
 FRESH = """
 import json, sys
 sys.path.insert(0, {folder!r})
@@ -21,37 +28,22 @@ if {patch}:
     from desktop_app.web import gradio_patches
     gradio_patches.install()
 import gradio as gr
-out = {{}}
-{body}
-print(json.dumps(out))
+results = {{"after_import": {{"pandas": "pandas" in sys.modules}}}}
+for name, body in {checks!r}:
+    out = {{}}
+    exec(body, {{"gr": gr, "sys": sys, "out": out}})
+    results[name] = out
+print(json.dumps(results))
 """
 
-
-def run_fresh(body: str, *, patch: bool, folder: Path | str = ".") -> dict:
-    code = FRESH.format(folder=str(folder), patch=patch, body=body)
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
-    assert r.returncode == 0, r.stderr
-    return json.loads(r.stdout.splitlines()[-1])
-
-
-def test_no_stub_is_written_and_components_work_the_same(tmp_path: Path) -> None:
-    (tmp_path / "my_component.py").write_text(
-        "import gradio as gr\n\n\nclass Shout(gr.Textbox):\n    '''A textbox, louder.'''\n"
-    )
-    body = """
+COMPONENT = 'import gradio as gr\n\n\nclass Shout(gr.Textbox):\n    """A textbox, louder."""\n'
+STUB = """
 import my_component  # a developer's own component class, defined at import
 out["stub_function"] = gr.component_meta.create_or_modify_pyi.__name__
 out["value"] = my_component.Shout(value="hi").value
 """
-    assert run_fresh(body, patch=True, folder=tmp_path) == {"stub_function": "_no_stub", "value": "hi"}
-    assert not (tmp_path / "my_component.pyi").exists()
-    # The reference: Gradio as it is writes a stub beside the developer's file at each import.
-    assert run_fresh(body, patch=False, folder=tmp_path) == {"stub_function": "create_or_modify_pyi", "value": "hi"}
-    assert (tmp_path / "my_component.pyi").exists()
-
 
 PANDAS = """
-out["after_import"] = "pandas" in sys.modules
 from gradio import caching
 out["plain_hash"] = caching.cache_hash([1, "a"])
 out["still_deferred"] = "pandas" in sys.modules
@@ -60,16 +52,6 @@ out["real"] = type(pd) is type(sys) and hasattr(pd, "DataFrame")
 out["frame_hash"] = caching.cache_hash(pd.DataFrame({"x": [1, 2]}))
 out["caching_pd_is_real"] = caching.pd is pd
 """
-
-
-def test_pandas_waits_for_its_first_use_and_hashes_the_same() -> None:
-    patched = run_fresh(PANDAS, patch=True)
-    plain = run_fresh(PANDAS, patch=False)
-    assert plain["after_import"] is True  # the reference: Gradio imports pandas at once
-    assert patched["after_import"] is False and patched["still_deferred"] is False
-    assert patched["real"] and patched["caching_pd_is_real"]
-    assert (patched["plain_hash"], patched["frame_hash"]) == (plain["plain_hash"], plain["frame_hash"])
-
 
 APPS = """
 from gradio import routes
@@ -92,18 +74,6 @@ out["is_app"] = isinstance(demo.app, routes.App) and callable(demo.app)
 out["kept_the_mounts_state"] = demo.state_holder is holder and demo.config is config
 """
 
-
-def test_blocks_build_their_own_apps_only_when_asked() -> None:
-    patched = run_fresh(APPS, patch=True)
-    plain = run_fresh(APPS, patch=False)
-    assert plain["during_build"] == 2 and plain["after_mount"] == 3  # the reference: two built for nothing
-    assert patched["during_build"] == 0 and patched["after_mount"] == 1
-    assert patched["asked"] == 2 and patched["is_app"] and plain["is_app"]
-    # Built late, it must not rebind the Blocks' session state to a holder nobody serves
-    assert patched["kept_the_mounts_state"] and plain["kept_the_mounts_state"]
-    assert patched["root_path"] == plain["root_path"]
-
-
 SUMMARY = """
 with gr.Blocks() as demo:
     gr.Textbox()
@@ -114,13 +84,68 @@ out["summary"] = demo._queue.compute_analytics_summary(records)
 out["pandas"] = "pandas" in sys.modules
 """
 
+# Each interpreter: patched or not, and its checks in order (APPS patches Gradio: last).
+RUNS = {
+    "patched": (True, [("summary_off", SUMMARY.format(monitoring=False)), ("pandas", PANDAS),
+                       ("stub", STUB), ("apps", APPS)]),
+    "monitoring": (True, [("summary_on", SUMMARY.format(monitoring=True))]),  # imports pandas for it
+    "plain": (False, [("summary_off", SUMMARY.format(monitoring=False)), ("pandas", PANDAS),
+                      ("stub", STUB), ("apps", APPS)]),
+}
 
-def test_the_analytics_summary_is_computed_only_for_monitoring() -> None:
-    off = run_fresh(SUMMARY.format(monitoring=False), patch=True)
+
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    """Each run's results by check name, and the folder it imported my_component from."""
+    procs = {}
+    for name, (patch, checks) in RUNS.items():
+        folder = tmp_path_factory.mktemp(name)
+        (folder / "my_component.py").write_text(COMPONENT)
+        code = FRESH.format(folder=str(folder), patch=patch, checks=checks)
+        procs[name] = (folder, subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                                                stderr=subprocess.PIPE, text=True))
+    results = {}
+    for name, (folder, proc) in procs.items():
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        results[name] = {**json.loads(out.splitlines()[-1]), "folder": folder}
+    return results
+
+
+def test_no_stub_is_written_and_components_work_the_same(fresh: dict[str, dict]) -> None:
+    patched, plain = fresh["patched"], fresh["plain"]
+    assert patched["stub"] == {"stub_function": "_no_stub", "value": "hi"}
+    assert not (patched["folder"] / "my_component.pyi").exists()
+    # The reference: Gradio as it is writes a stub beside the developer's file at each import.
+    assert plain["stub"] == {"stub_function": "create_or_modify_pyi", "value": "hi"}
+    assert (plain["folder"] / "my_component.pyi").exists()
+
+
+def test_pandas_waits_for_its_first_use_and_hashes_the_same(fresh: dict[str, dict]) -> None:
+    patched, plain = fresh["patched"]["pandas"], fresh["plain"]["pandas"]
+    assert fresh["plain"]["after_import"]["pandas"] is True  # the reference: Gradio imports pandas at once
+    assert fresh["patched"]["after_import"]["pandas"] is False and patched["still_deferred"] is False
+    assert patched["real"] and patched["caching_pd_is_real"]
+    assert (patched["plain_hash"], patched["frame_hash"]) == (plain["plain_hash"], plain["frame_hash"])
+
+
+def test_blocks_build_their_own_apps_only_when_asked(fresh: dict[str, dict]) -> None:
+    patched, plain = fresh["patched"]["apps"], fresh["plain"]["apps"]
+    assert plain["during_build"] == 2 and plain["after_mount"] == 3  # the reference: two built for nothing
+    assert patched["during_build"] == 0 and patched["after_mount"] == 1
+    assert patched["asked"] == 2 and patched["is_app"] and plain["is_app"]
+    # Built late, it must not rebind the Blocks' session state to a holder nobody serves
+    assert patched["kept_the_mounts_state"] and plain["kept_the_mounts_state"]
+    assert patched["root_path"] == plain["root_path"]
+
+
+def test_the_analytics_summary_is_computed_only_for_monitoring(fresh: dict[str, dict]) -> None:
+    off = fresh["patched"]["summary_off"]
     assert off == {"summary": {"functions": {}}, "pandas": False}
-    on = run_fresh(SUMMARY.format(monitoring=True), patch=True)
+    assert fresh["monitoring"]["after_import"]["pandas"] is False
+    on = fresh["monitoring"]["summary_on"]
     assert on["summary"]["functions"]["f"]["total_requests"] == 3 and on["pandas"]
-    plain = run_fresh(SUMMARY.format(monitoring=False), patch=False)  # Gradio computes it for nobody
+    plain = fresh["plain"]["summary_off"]  # Gradio computes it for nobody
     assert plain["summary"] == on["summary"]
 
 

@@ -1,10 +1,14 @@
 """A process that writes to the store as fast as it can, until it is killed.
 
 Each user value is a JSON record that carries a checksum of its own payload,
-so a reader can tell a wholly written record from a torn one. Prints "writing"
-once it has done its first write, so the killer knows the loop is under way.
+so a reader can tell a wholly written record from a torn one. Says "writing"
+once it has done its first write (on stdout, or through `ready`), so the killer
+knows the loop is under way.
 
     python tests/support/fault_writer.py STORE_PATH SEED
+
+or, started many times over, `write_until_killed` in a process forked from a
+forkserver that has imported this module once (tests/test_faults.py).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import random
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from desktop_app.store.db import Database
@@ -24,9 +29,16 @@ def record(rng: random.Random, n: int) -> dict:
 
 
 def main() -> None:
-    path, seed = Path(sys.argv[1]), int(sys.argv[2])
+    write_until_killed(sys.argv[1], int(sys.argv[2]), lambda: print("writing", flush=True))
+
+
+def run_forked(path: str, seed: int, ready) -> None:  # type: ignore[no-untyped-def]  # a multiprocessing Event
+    write_until_killed(path, seed, ready.set)
+
+
+def write_until_killed(path: str, seed: int, ready: Callable[[], object]) -> None:
     rng = random.Random(seed)
-    store = SqliteSessionStore(Database(path), idle_seconds=3600, max_seconds=86400)
+    store = SqliteSessionStore(Database(Path(path)), idle_seconds=3600, max_seconds=86400)
     n = 0
     while True:
         n += 1
@@ -37,7 +49,7 @@ def main() -> None:
         if rng.random() < 0.3:
             store.delete_user(f"user{rng.randint(0, 9)}")
         if n == 1:
-            print("writing", flush=True)
+            ready()
 
 
 if __name__ == "__main__":

@@ -79,10 +79,11 @@ def test_the_check_sees_a_torn_record(tmp_path: Path) -> None:
 
 
 def _timed_writer(path: str, name: str, seconds: float, done) -> None:  # type: ignore[no-untyped-def]
-    """Write sessions and user values for `seconds`, a millisecond apart (hundreds of
-    transactions a second: far busier than the `users` CLI), and report how many.
-    With no pause at all, SQLite's busy handler can starve the app's writer for
-    seconds (measured here: 1-2 saves in 6 s got through)."""
+    """Write sessions and user values for `seconds` with no pause at all (thousands
+    of transactions a second: far busier than the `users` CLI), and report how
+    many. Through SQLite's own busy handler, three of these starved the app's
+    writer (measured here: 8 saves in 6 s, the slowest 1.3 s); db._begin_immediate
+    is what keeps a save quick."""
     from desktop_app.store.sessions import SqliteSessionStore
 
     database = Database(Path(path))
@@ -94,14 +95,14 @@ def _timed_writer(path: str, name: str, seconds: float, done) -> None:  # type: 
         store.set_user_value(name, f"k{n}", n)
         n += 1
         done.value = n
-        time.sleep(0.001)
     database.close()
 
 
 def test_other_processes_writing_never_reach_a_person(live_with_user) -> None:  # type: ignore[no-untyped-def]
     """Three other processes write the app's store flat out (as the `users` CLI or
     a second tool might) while a person signs in and saves notes over HTTP: every
-    request succeeds (no "database is locked" reaches anyone) and no write is lost."""
+    request succeeds (no "database is locked" reaches anyone), each save within a
+    second, and no write is lost."""
     import multiprocessing
 
     from tests.support.helpers import sign_in
@@ -133,6 +134,7 @@ def test_other_processes_writing_never_reach_a_person(live_with_user) -> None:  
         w.join(60)
         assert w.exitcode == 0
     assert overlapping >= 20, f"only {overlapping} saves started while all writers wrote: the test proves little"
+    assert slowest < 1.0, f"a save took {slowest:.2f} s while the other processes wrote"
     assert live_with_user.services.sessions.get_user_value("alice", "notes")["text"] == f"note {saved - 1}"
     with live_with_user.services.db.read() as conn:
         for i, count in enumerate(counts):

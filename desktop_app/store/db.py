@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -68,6 +70,7 @@ BUSY_TIMEOUT_MS = 10_000
 # and the two ways a write fails for reasons outside the app.
 _SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
 _SQLITE_READONLY, _SQLITE_FULL = 8, 13
+_SQLITE_BUSY = 5  # another connection holds the lock
 _COMPANIONS = ("-wal", "-shm", "-journal")
 SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite 3 database
 
@@ -85,8 +88,6 @@ def set_aside(path: Path, *, now: float | None = None, label: str = "damaged") -
     to `<name>.damaged-YYYYmmdd-HHMMSS` (`.replaced-...` when a backup is put in
     its place), so the next start creates a fresh one. Nothing is deleted: the
     person or a helper can still try to recover it."""
-    import time
-
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
     target = path.with_name(f"{path.name}.{label}-{stamp}")
     n = 1
@@ -99,6 +100,32 @@ def set_aside(path: Path, *, now: float | None = None, label: str = "damaged") -
             os.replace(companion, target.with_name(target.name + suffix))
     os.replace(path, target)
     return target
+
+
+def _begin_immediate(conn: sqlite3.Connection) -> None:
+    """BEGIN IMMEDIATE, retried every fraction of a millisecond while another
+    connection holds the write lock, for up to BUSY_TIMEOUT_MS.
+
+    Not SQLite's busy handler: it sleeps 1, 2, 5 ... then 100 ms between tries,
+    and a writer in another process that commits and begins again at once holds
+    the lock at nearly every one of them. Measured here with three such writers:
+    8 saves in 6 s, the slowest 1.3 s. A try is one lock call, so trying often
+    costs little, and a waiting writer takes the lock in the gaps between the
+    others' transactions. Only the BEGIN is retried: in WAL mode, once it holds
+    the write lock a transaction does not wait again."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    conn.execute("PRAGMA busy_timeout = 0")  # a pragma costs microseconds; the usual BEGIN succeeds at once
+    try:
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if getattr(exc, "sqlite_errorcode", 0) & 0xFF != _SQLITE_BUSY or time.monotonic() > deadline:
+                    raise
+            time.sleep(random.uniform(0.0001, 0.0005))
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
 class Database:
@@ -192,7 +219,7 @@ class Database:
         with self._lock:
             conn = self._conn
             try:
-                conn.execute("BEGIN IMMEDIATE")
+                _begin_immediate(conn)
             except sqlite3.Error as exc:
                 raise self._write_error(exc) from None
             try:

@@ -27,10 +27,14 @@ def project(tmp_path: Path) -> Path:
     return root
 
 
+def production_kdf(request: pytest.FixtureRequest) -> bool:
+    return request.node.get_closest_marker("production_kdf") is not None
+
+
 @pytest.fixture
-def live(data_dir: Path) -> Iterator[LiveServer]:
+def live(data_dir: Path, request: pytest.FixtureRequest) -> Iterator[LiveServer]:
     """A fresh app (no accounts yet) on a free loopback port."""
-    server = LiveServer(make_settings(data_dir))
+    server = LiveServer(make_settings(data_dir), production_kdf=production_kdf(request))
     yield server
     server.close()
 
@@ -42,13 +46,14 @@ def live_with_user(live: LiveServer) -> LiveServer:
 
 
 @pytest.fixture
-def live_with(data_dir: Path) -> Iterator[Callable[..., LiveServer]]:
+def live_with(data_dir: Path, request: pytest.FixtureRequest) -> Iterator[Callable[..., LiveServer]]:
     """Like live_with_user, with settings flags (and LiveServer options) of the test's choosing:
     `live_with(max_upload="1kb")`, `live_with(with_ui=False, launch_token="...")`."""
     servers: list[LiveServer] = []
 
     def start(*, with_ui: bool = True, launch_token: str | None = None, **flags: object) -> LiveServer:
-        server = LiveServer(make_settings(data_dir, **flags), with_ui=with_ui, launch_token=launch_token)
+        server = LiveServer(make_settings(data_dir, **flags), with_ui=with_ui, launch_token=launch_token,
+                            production_kdf=production_kdf(request))
         servers.append(server)
         server.services.accounts.create("alice", PASSWORD)
         return server

@@ -14,10 +14,10 @@ from desktop_app.store.accounts import MAX_PASSWORD_BYTES, Accounts, LoginStatus
 from desktop_app.store.db import Database
 from desktop_app.store.sessions import SqliteSessionStore
 from desktop_app.store.throttle import lock_seconds
-from tests.support.helpers import PASSWORD
+from tests.support.helpers import PASSWORD, TEST_HASHER
 from tests.test_store import Clock
 
-FAST = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
+FAST = TEST_HASHER
 
 
 @pytest.fixture

@@ -8,7 +8,12 @@ import re
 import threading
 from pathlib import Path
 
+import pytest
+
 from tests.support.helpers import PASSWORD, AppProcess, csrf_from, launched_client, run_cli, sign_in
+
+# The caps here are on the product's hashes: their memory and their time.
+pytestmark = pytest.mark.production_kdf
 
 BURST = 16
 

@@ -10,6 +10,7 @@ import json
 import re
 
 import httpx
+import pytest
 
 from desktop_app.web.csrf import csrf_cookie
 from desktop_app.web.gate import session_cookie
@@ -349,6 +350,7 @@ def test_sessions_are_listed_and_can_be_ended_from_the_ui(live_with_user: LiveSe
         assert table.count("\n| ") == 1 and dropdown["choices"] == []
 
 
+@pytest.mark.production_kdf  # what it times is the product's hash
 def test_wrong_password_and_unknown_user_take_similar_time_over_http(live: LiveServer) -> None:
     """Timing over the real login form: an unknown name costs the same hash as a
     known one with a wrong password, so response time does not tell which names exist.

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
     from desktop_app.settings import Settings
     from desktop_app.store.accounts import Accounts
     from desktop_app.store.db import Database
@@ -31,8 +33,9 @@ class Store:
         self.db.close()
 
 
-def open_store(settings: Settings) -> Store:
-    """Open (creating if needed) the store in the data directory."""
+def open_store(settings: Settings, *, hasher: PasswordHasher | None = None) -> Store:
+    """Open (creating if needed) the store in the data directory. `hasher`: the
+    accounts' argon2id hasher (default: the product's, accounts.py)."""
     from desktop_app.paths import ensure_private_dir
     from desktop_app.store.accounts import Accounts
     from desktop_app.store.db import Database
@@ -45,4 +48,4 @@ def open_store(settings: Settings) -> Store:
         db, idle_seconds=settings.session_idle_seconds, max_seconds=settings.session_max_seconds
     )
     files = FileOwners(db, settings.dirs.gradio_temp)
-    return Store(db=db, sessions=sessions, accounts=Accounts(db, sessions, files=files), files=files)
+    return Store(db=db, sessions=sessions, accounts=Accounts(db, sessions, hasher=hasher, files=files), files=files)

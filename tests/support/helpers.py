@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+from argon2 import PasswordHasher
 
 from desktop_app.settings import Settings
 from desktop_app.store import Store, open_store
@@ -25,6 +26,12 @@ from desktop_app.web.gradio_loader import GradioLoader
 from desktop_app.web.server import ServerThread, bind_socket
 
 PASSWORD = "correct horse battery"
+# argon2id at a test's cost (1 pass over 8 MiB, ~5 ms) for the servers tests run in
+# their own process: the product's (3 passes over 64 MiB, ~0.2 s here) was most
+# of those tests' CPU. Tests of timing, races and memory mark themselves
+# `production_kdf`; the app as a child process (AppProcess, run_cli) always hashes
+# at the product's cost.
+TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
 # How tests start the app as a user would; the packaging tests pass the frozen executable instead.
 APP_COMMAND = (sys.executable, "-m", "desktop_app")
 
@@ -62,9 +69,10 @@ class LiveServer:
     """The real app on a real loopback socket, in this process. Without a launch
     token unless asked: most tests are about what comes after it."""
 
-    def __init__(self, settings: Settings, *, with_ui: bool = True, launch_token: str | None = None) -> None:
+    def __init__(self, settings: Settings, *, with_ui: bool = True, launch_token: str | None = None,
+                 production_kdf: bool = False) -> None:
         self.settings = settings
-        self.services: Store = open_store(settings)
+        self.services: Store = open_store(settings, hasher=None if production_kdf else TEST_HASHER)
         self.loader = GradioLoader(settings).start() if with_ui else None
         self.app = create_app(settings, self.services, self.loader, launch_token=launch_token)
         self.server = ServerThread(self.app, bind_socket(settings.host, settings.port))

@@ -5,6 +5,7 @@
     store backup [PATH]       a checked copy, safe while the app runs
     store restore PATH        put a backup back (only while the app is closed)
     store set-aside           move a damaged store aside and start fresh
+    store init --store URL    create or upgrade a team server's store on PostgreSQL
 
 Every failure is a UserError (one line on stderr, from cli.main). Nothing here
 runs at import: the parser is built by `add_commands`, the work by `run`.
@@ -42,10 +43,17 @@ def add_commands(sub: argparse._SubParsersAction, add_options: Callable[[argpars
     add_options(p)
     add_options(actions.add_parser("set-aside", help="move a damaged store aside (renamed, not deleted) "
                                                      "and start fresh"))
+    add_options(actions.add_parser("init", help="create or upgrade the store in the PostgreSQL database "
+                                                "that --store names (a team server)"))
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
     action = args.store_command
+    if action == "init":
+        return init(settings)
+    if settings.store_url is not None:
+        raise UserError(f"store {action} is for the SQLite store in a data directory; on PostgreSQL use "
+                        "its own tools (pg_dump, pg_restore, psql).", exit_code=2)
     if action == "info":
         return info(settings)
     if action == "backup":
@@ -53,6 +61,25 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     if action == "restore":
         return restore(settings, Path(args.path), yes=args.yes)
     return set_aside(settings)
+
+
+# -- PostgreSQL ----------------------------------------------------------------
+def init(settings: Settings) -> int:
+    from desktop_app.store.pg import migrate, redact
+
+    if settings.store_url is None:
+        raise UserError("store init sets up a team server's store: give --store postgresql://USER@HOST/DB "
+                        "(the SQLite store in a data directory sets itself up).", exit_code=2)
+    found, now = migrate(settings.store_url)
+    where = redact(settings.store_url)
+    if found == now:
+        print(f"The store in {where} is up to date (schema {now}).")
+    elif found is None:
+        print(f"Created the store in {where} (schema {now}). Add the first account with: "
+              f"{current().slug} users add NAME --store URL")
+    else:
+        print(f"Upgraded the store in {where} from schema {found} to {now}.")
+    return 0
 
 
 # -- backup and restore ------------------------------------------------------
@@ -179,7 +206,7 @@ def info(settings: Settings) -> int:
 
 def _store_counts(store: Path, settings: Settings) -> list[tuple[str, str]]:
     from desktop_app.store.backups import connect
-    from desktop_app.store.sessions import FROM_LIVE, LIVE
+    from desktop_app.store.sessions import FROM_LIVE, KEPT, LIVE
 
     now = time.time()
     bounds = (now - settings.session_idle_seconds, now - settings.session_max_seconds)
@@ -190,7 +217,7 @@ def _store_counts(store: Path, settings: Settings) -> list[tuple[str, str]]:
             accounts = one("SELECT count(*) FROM users")
             sessions = one("SELECT count(*) FROM sessions")
             live = one(f"SELECT count(*) {FROM_LIVE} WHERE {LIVE}", *bounds)
-            kept = one(f"SELECT count(*) {FROM_LIVE} WHERE {LIVE} AND json_extract(s.data, '$.kept') = 1", *bounds)
+            kept = one(f"SELECT count(*) {FROM_LIVE} WHERE {LIVE} AND {KEPT['sqlite']}", *bounds)
             values = one("SELECT count(*) FROM user_data")
     except sqlite3.Error as exc:
         raise UserError(f"Cannot read the data store {str(store)!r} ({exc}); "

@@ -100,6 +100,14 @@ def parse_webview(value: str, *, name: str) -> str:
     return text
 
 
+def parse_store(value: str, *, name: str) -> str:
+    text = str(value).strip()
+    if not text.startswith(("postgresql://", "postgres://")):
+        raise UserError(f"{name} must be a PostgreSQL URL such as postgresql://USER@HOST/DB, not {value!r} "
+                        "(leave it out for the data directory's own store).", exit_code=2)
+    return text
+
+
 def parse_ui(value: str, *, name: str) -> str:
     if ":" not in str(value):
         raise UserError(f"{name} must look like 'package.module:function', not {value!r}.", exit_code=2)
@@ -140,6 +148,9 @@ OPTIONS: tuple[Option, ...] = (
            metavar="PATH", everywhere=True),
     Option("log_dir", parse_dir, "DATA_DIR/logs, or the OS's log folder", "the rotating log file",
            metavar="PATH", everywhere=True),
+    Option("store", parse_store, "the data directory's SQLite file",
+           "a postgresql:// URL: the accounts, sessions and data of a team server", metavar="URL",
+           attr="store_url", everywhere=True),
     Option("debug", parse_switch, "off", "log more, also to stderr", everywhere=True),
     Option("headless", parse_switch, "off", "serve only, no window; prints 'READY <url>'"),
     Option("port", parse_port, "0", "port on 127.0.0.1; 0 = any free port", metavar="N"),
@@ -176,6 +187,8 @@ class Settings:
     # Gradio's temp files nobody was given this long are removed (runtime's housekeeping).
     temp_max_age_seconds: int = 7 * 86400
     max_upload_bytes: int = 100 << 20
+    # None: the SQLite store in the data directory; else a postgresql:// URL (store/pg.py).
+    store_url: str | None = None
     # A backup of the store at most once a day, the newest this many kept (runtime's housekeeping).
     keep_backups: int = 7
     # A random token per launch that a browser must present once (the window does

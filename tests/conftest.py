@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.helpers import PASSWORD, LiveServer, make_settings, run_cli
+from tests.support.postgres import PostgresServer, binaries
 from tests.support.xdisplay import VirtualDisplay
 
 SAMPLE = Path(__file__).parent / "sample_project"  # a third party's project (its own package, data, table)
@@ -61,6 +62,28 @@ def live_with(data_dir: Path, request: pytest.FixtureRequest) -> Iterator[Callab
     yield start
     for server in servers:
         server.close()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL server for the run (tests/support/postgres.py)."""
+    if binaries() is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed; .ci/run installs it (apt-get install postgresql)")
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    server = PostgresServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def pg_url(postgres: PostgresServer) -> str:
+    """A database of this test's own, with the store's tables (`store init`'s migrate)."""
+    from desktop_app.store.pg import migrate
+
+    url = postgres.new_database()
+    migrate(url)
+    return url
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 from desktop_app.errors import UserError
 from desktop_app.store.accounts import MAX_PASSWORD_BYTES, Accounts, LoginStatus
 from desktop_app.store.db import Database
-from desktop_app.store.sessions import SqliteSessionStore
+from desktop_app.store.sessions import SqlSessionStore
 from desktop_app.store.throttle import lock_seconds
 from tests.support.helpers import PASSWORD, TEST_HASHER
 from tests.test_store import Clock
@@ -20,15 +20,21 @@ from tests.test_store import Clock
 FAST = TEST_HASHER
 
 
-@pytest.fixture
-def db(tmp_path: Path):
-    database = Database(tmp_path / "s.sqlite3")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path):
+    """The store's database: the SQLite file, and a team server's PostgreSQL."""
+    if request.param == "sqlite":
+        database = Database(tmp_path / "s.sqlite3")
+    else:
+        from desktop_app.store.pg import PgDatabase
+
+        database = PgDatabase(request.getfixturevalue("pg_url"))
     yield database
     database.close()
 
 
 def make_accounts(db: Database, hasher: PasswordHasher | None = None, clock=time.time) -> Accounts:
-    sessions = SqliteSessionStore(db, idle_seconds=600, max_seconds=6000, clock=clock)
+    sessions = SqlSessionStore(db, idle_seconds=600, max_seconds=6000, clock=clock)
     return Accounts(db, sessions, hasher=hasher, clock=clock)
 
 

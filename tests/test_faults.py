@@ -84,10 +84,10 @@ def _timed_writer(path: str, name: str, seconds: float, done) -> None:  # type: 
     many. Through SQLite's own busy handler, three of these starved the app's
     writer (measured here: 8 saves in 6 s, the slowest 1.3 s); db._begin_immediate
     is what keeps a save quick."""
-    from desktop_app.store.sessions import SqliteSessionStore
+    from desktop_app.store.sessions import SqlSessionStore
 
     database = Database(Path(path))
-    store = SqliteSessionStore(database, idle_seconds=600, max_seconds=6000)
+    store = SqlSessionStore(database, idle_seconds=600, max_seconds=6000)
     deadline = time.monotonic() + seconds
     n = 0
     while time.monotonic() < deadline:

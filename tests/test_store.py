@@ -1,5 +1,6 @@
-"""The SQLite store: sessions, expiry, revocation, per-user data, concurrency,
-and refusing (never overwriting) files it cannot read."""
+"""The store: sessions, expiry, revocation, per-user data (each on SQLite and
+on PostgreSQL), concurrency, and refusing (never overwriting) SQLite files it
+cannot read."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 from desktop_app.errors import StoreError, UserError
 from desktop_app.paths import ensure_private_dir
 from desktop_app.store.db import SCHEMA_VERSION, Database
-from desktop_app.store.sessions import SqliteSessionStore, hash_token
+from desktop_app.store.sessions import SqlSessionStore, hash_token
 
 
 class Clock:
@@ -33,15 +34,20 @@ def add_account(db: Database, name: str) -> None:
         conn.execute("INSERT INTO users VALUES (?, 'not a real hash', 0, 0)", (name,))
 
 
-@pytest.fixture
-def db(tmp_path: Path):
-    database = Database(ensure_private_dir(tmp_path / "data", what="d", flag="x") / "s.sqlite3")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path):
+    if request.param == "sqlite":
+        database = Database(ensure_private_dir(tmp_path / "data", what="d", flag="x") / "s.sqlite3")
+    else:
+        from desktop_app.store.pg import PgDatabase
+
+        database = PgDatabase(request.getfixturevalue("pg_url"))
     yield database
     database.close()  # closing twice is harmless
 
 
 def test_session_roundtrip_and_only_hash_stored(db: Database) -> None:
-    store = SqliteSessionStore(db, idle_seconds=60, max_seconds=3600)
+    store = SqlSessionStore(db, idle_seconds=60, max_seconds=3600)
     add_account(db, "alice")
     token, session = store.create("alice", {"theme": "dark"})
     assert len(token) >= 43  # 32 random bytes, base64url
@@ -50,15 +56,19 @@ def test_session_roundtrip_and_only_hash_stored(db: Database) -> None:
     assert store.get(token + "x") is None
     assert store.get("") is None
     assert session.id_hash == hash_token(token)
-    db.close()  # folds the WAL into the file, so the file holds everything stored
-    raw = db.path.read_bytes()
-    assert hash_token(token).encode() in raw
-    assert token.encode() not in raw
+    with db.read() as conn:
+        stored = [str(v) for row in conn.execute("SELECT * FROM sessions").fetchall() for v in row]
+    assert hash_token(token) in stored and not any(token in v for v in stored)
+    if db.dialect == "sqlite":
+        db.close()  # folds the WAL into the file, so the file holds everything stored
+        raw = db.path.read_bytes()
+        assert hash_token(token).encode() in raw
+        assert token.encode() not in raw
 
 
 def test_idle_and_absolute_timeouts(db: Database) -> None:
     clock = Clock()
-    store = SqliteSessionStore(db, idle_seconds=60, max_seconds=300, clock=clock)
+    store = SqlSessionStore(db, idle_seconds=60, max_seconds=300, clock=clock)
     add_account(db, "alice")
     token, _ = store.create("alice")
     clock.now += 59
@@ -79,7 +89,7 @@ def test_idle_and_absolute_timeouts(db: Database) -> None:
 def test_a_kept_session_is_seen_only_while_it_lives(db: Database) -> None:
     """What the desktop asks at launch to start Gradio's build at once."""
     clock = Clock()
-    store = SqliteSessionStore(db, idle_seconds=60, max_seconds=300, clock=clock)
+    store = SqlSessionStore(db, idle_seconds=60, max_seconds=300, clock=clock)
     add_account(db, "alice")
     plain, _ = store.create("alice")  # "Keep me signed in" not ticked
     assert not store.any_kept()
@@ -97,7 +107,7 @@ def test_a_kept_session_is_seen_only_while_it_lives(db: Database) -> None:
 
 
 def test_revocation(db: Database) -> None:
-    store = SqliteSessionStore(db, idle_seconds=600, max_seconds=6000)
+    store = SqlSessionStore(db, idle_seconds=600, max_seconds=6000)
     add_account(db, "alice")
     add_account(db, "bob")
     a1, _ = store.create("alice")
@@ -117,7 +127,7 @@ def test_revocation(db: Database) -> None:
 
 
 def test_session_data_and_user_values_are_json(db: Database) -> None:
-    store = SqliteSessionStore(db, idle_seconds=600, max_seconds=6000)
+    store = SqlSessionStore(db, idle_seconds=600, max_seconds=6000)
     add_account(db, "alice")
     token, _ = store.create("alice")
     store.update_data(token, {"a": 1})
@@ -133,7 +143,7 @@ def test_session_data_and_user_values_are_json(db: Database) -> None:
 
 
 def test_sessions_and_writes_need_the_account(db: Database) -> None:
-    store = SqliteSessionStore(db, idle_seconds=600, max_seconds=6000)
+    store = SqlSessionStore(db, idle_seconds=600, max_seconds=6000)
     add_account(db, "alice")
     token, _ = store.create("alice")
     orphan, _ = store.create("gone")  # no such account: never valid, and purged
@@ -152,7 +162,7 @@ def test_sessions_and_writes_need_the_account(db: Database) -> None:
 def test_files_are_owner_only(tmp_path: Path) -> None:
     data = ensure_private_dir(tmp_path / "data", what="d", flag="x")
     database = Database(data / "s.sqlite3")
-    SqliteSessionStore(database, idle_seconds=60, max_seconds=60).create("alice")
+    SqlSessionStore(database, idle_seconds=60, max_seconds=60).create("alice")
     assert stat.S_IMODE(data.stat().st_mode) == 0o700
     for f in data.iterdir():
         assert stat.S_IMODE(f.stat().st_mode) == 0o600, f
@@ -173,7 +183,7 @@ def test_not_a_database_is_reported_and_left_untouched(tmp_path: Path) -> None:
 def test_truncated_database_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite3"
     database = Database(path)
-    store = SqliteSessionStore(database, idle_seconds=60, max_seconds=60)
+    store = SqlSessionStore(database, idle_seconds=60, max_seconds=60)
     for i in range(200):
         store.set_user_value(f"user{i}", "notes", "x" * 500)
     database.close()
@@ -196,7 +206,7 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
 
 def _writer(path: str, name: str, count: int) -> None:
     database = Database(Path(path))
-    store = SqliteSessionStore(database, idle_seconds=600, max_seconds=6000)
+    store = SqlSessionStore(database, idle_seconds=600, max_seconds=6000)
     for i in range(count):
         store.create(name)
         store.set_user_value(name, f"k{i}", i)

@@ -17,15 +17,15 @@ if TYPE_CHECKING:
 
     from desktop_app.settings import Settings
     from desktop_app.store.accounts import Accounts
-    from desktop_app.store.db import Database
+    from desktop_app.store.db import StoreDatabase
     from desktop_app.store.files import FileOwners
-    from desktop_app.store.sessions import SqliteSessionStore
+    from desktop_app.store.sessions import SqlSessionStore
 
 
 @dataclass
 class Store:
-    db: Database
-    sessions: SqliteSessionStore
+    db: StoreDatabase
+    sessions: SqlSessionStore
     accounts: Accounts
     files: FileOwners
 
@@ -40,11 +40,17 @@ def open_store(settings: Settings, *, hasher: PasswordHasher | None = None) -> S
     from desktop_app.store.accounts import Accounts
     from desktop_app.store.db import Database
     from desktop_app.store.files import FileOwners
-    from desktop_app.store.sessions import SqliteSessionStore
+    from desktop_app.store.sessions import SqlSessionStore
 
-    ensure_private_dir(settings.data_dir, what="data directory", flag="--data-dir")
-    db = Database(settings.dirs.db_path)
-    sessions = SqliteSessionStore(
+    db: StoreDatabase
+    if settings.store_url is not None:
+        from desktop_app.store.pg import PgDatabase
+
+        db = PgDatabase(settings.store_url)
+    else:
+        ensure_private_dir(settings.data_dir, what="data directory", flag="--data-dir")
+        db = Database(settings.dirs.db_path)
+    sessions = SqlSessionStore(
         db, idle_seconds=settings.session_idle_seconds, max_seconds=settings.session_max_seconds
     )
     files = FileOwners(db, settings.dirs.gradio_temp)

@@ -36,7 +36,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from desktop_app.errors import UserError
 from desktop_app.identity import current
 from desktop_app.store import throttle
-from desktop_app.store.db import Database
+from desktop_app.store.db import StoreDatabase
 from desktop_app.store.files import FileOwners
 from desktop_app.store.protocols import Session, SessionEnded, SessionStore, SignInRefused
 from desktop_app.store.sessions import end_sessions, forget_values, hash_token, session_exists
@@ -96,7 +96,7 @@ def validate_password(password: str) -> str:
 class Accounts:
     def __init__(
         self,
-        db: Database,
+        db: StoreDatabase,
         sessions: SessionStore,
         *,
         hasher: PasswordHasher | None = None,

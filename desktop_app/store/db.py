@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, Protocol
 
 from desktop_app.errors import DamagedStoreError, StoreError
 
@@ -28,7 +29,7 @@ from desktop_app.errors import DamagedStoreError, StoreError
 # statement below is IF NOT EXISTS, so opening an older store adds what it lacks.
 SCHEMA_VERSION = 2
 
-_SCHEMA = """
+SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS users (
     username    TEXT PRIMARY KEY,
     pw_hash     TEXT NOT NULL,
@@ -102,6 +103,21 @@ def set_aside(path: Path, *, now: float | None = None, label: str = "damaged") -
     return target
 
 
+class StoreDatabase(Protocol):
+    """What the store modules use of a database: SQLite's `Database` here, or
+    PostgreSQL's (pg.PgDatabase). `write()` is one transaction, serialized with
+    every other writer; the connection takes `?` placeholders."""
+
+    dialect: str
+    path: Any  # what messages name: a file, or a URL without its password
+
+    def write(self) -> contextlib.AbstractContextManager[Any]: ...
+
+    def read(self) -> contextlib.AbstractContextManager[Any]: ...
+
+    def close(self) -> None: ...
+
+
 def _begin_immediate(conn: sqlite3.Connection) -> None:
     """BEGIN IMMEDIATE, retried every fraction of a millisecond while another
     connection holds the write lock, for up to BUSY_TIMEOUT_MS.
@@ -130,11 +146,14 @@ def _begin_immediate(conn: sqlite3.Connection) -> None:
 
 class Database:
     """One connection, serialised by a lock, shared by the server's threads.
+    (pg.PgDatabase is the same three methods on PostgreSQL.)
 
     SQLite statements here take well under a millisecond, so a lock is simpler
     and no slower than a pool. Other processes (the `users` CLI while the app
     runs) are handled by SQLite's own locking plus `busy_timeout`.
     """
+
+    dialect = "sqlite"
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -197,7 +216,7 @@ class Database:
                 conn.execute("BEGIN IMMEDIATE")
                 # executescript() would COMMIT first; one statement at a time keeps
                 # the whole migration inside this transaction.
-                for statement in _SCHEMA.split(";"):
+                for statement in SCHEMA_SQL.split(";"):
                     if statement.strip():
                         conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from desktop_app.store.db import Database
+from desktop_app.store.db import StoreDatabase
 from desktop_app.store.sessions import FROM_LIVE, LIVE
 
 SHARED = ""  # the owner of files that are part of the UI itself, for every account
@@ -48,7 +48,7 @@ def spellings(path: str) -> set[str]:
 
 
 class FileOwners:
-    def __init__(self, db: Database, folder: Path) -> None:
+    def __init__(self, db: StoreDatabase, folder: Path) -> None:
         self.db = db
         self.folder = normalize(folder)  # Gradio's temp folder: the only files claims are about
 
@@ -73,17 +73,15 @@ class FileOwners:
                 orphans = [p for p in rows if conn.execute(
                     "SELECT 1 FROM user_files WHERE path = ?", (p,)).fetchone() is None]
             else:
-                before = conn.total_changes
-                conn.executemany(
-                    "INSERT OR IGNORE INTO user_files (path, username, created_at) VALUES (?, ?, ?)",
-                    [(p, username, now) for p in rows],
-                )
+                new = sum(conn.execute(
+                    "INSERT INTO user_files (path, username, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                    (p, username, now)).rowcount for p in rows)
                 # A file's time is when it was last given out: `choose_stale` keeps
                 # what a page open since then may still show.
                 for p in rows:
                     with contextlib.suppress(OSError):
                         os.utime(p)
-                return conn.total_changes - before
+                return new
         self.remove(orphans)
         return None
 
@@ -134,7 +132,7 @@ class FileOwners:
 
         Kept: `keep` (the running UI's own files), files claimed SHARED, and a file
         that an account holding it may still be showing: one of its live sessions
-        (`live`: SqliteSessionStore.live_bounds) began before the file was last
+        (`live`: SqlSessionStore.live_bounds) began before the file was last
         given out (its time: `claim` sets it, in its own write transaction, so the
         time read here, inside this one, is current)."""
         keep = {normalize(p) for p in keep}

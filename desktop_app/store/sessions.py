@@ -1,7 +1,8 @@
 """Server-side sessions, and the per-user data they give access to.
 
-`SessionStore` (protocols.py) is what the web layer talks to; `SqliteSessionStore`
-is the default, in the same SQLite file as the accounts.
+`SessionStore` (protocols.py) is what the web layer talks to; `SqlSessionStore`
+implements it in the same database as the accounts: the SQLite file (db.py) or,
+for a team server, PostgreSQL (pg.py), with the same SQL.
 
 Sessions live beside the accounts on purpose, because revocation is only as good
 as the transaction it happens in: a session is created only if the account still
@@ -27,7 +28,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from desktop_app.store.db import Database
+from desktop_app.store.db import StoreDatabase
 from desktop_app.store.protocols import Session, SessionEnded, SignInRefused
 
 
@@ -40,6 +41,8 @@ def hash_token(token: str) -> str:
 # same name does not bring back the old one's sessions.
 FROM_LIVE = "FROM sessions s JOIN users u ON u.username = s.username"
 LIVE = "s.last_seen > ? AND s.created_at > ? AND s.created_at >= u.created_at"
+# Started with "Keep me signed in": the one JSON test, in each database's words.
+KEPT = {"sqlite": "json_extract(s.data, '$.kept') = 1", "postgresql": "(s.data::jsonb ->> 'kept') = 'true'"}
 
 
 def end_sessions(conn: sqlite3.Connection, username: str, *, keep_hash: str = "") -> int:
@@ -65,10 +68,10 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
-class SqliteSessionStore:
+class SqlSessionStore:
     def __init__(
         self,
-        db: Database,
+        db: StoreDatabase,
         *,
         idle_seconds: int,
         max_seconds: int,
@@ -133,7 +136,7 @@ class SqliteSessionStore:
     def any_kept(self) -> bool:
         with self.db.read() as conn:
             return conn.execute(
-                f"SELECT 1 {FROM_LIVE} WHERE {LIVE} AND json_extract(s.data, '$.kept') = 1 LIMIT 1",
+                f"SELECT 1 {FROM_LIVE} WHERE {LIVE} AND {KEPT[self.db.dialect]} LIMIT 1",
                 self.live_bounds(),
             ).fetchone() is not None
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from desktop_app.store.db import Database
+from desktop_app.store.db import StoreDatabase
 
 FREE_FAILURES = 5
 MAX_LOCK_SECONDS = 900
@@ -26,7 +26,7 @@ def lock_seconds(failures: int) -> int:
     return min(2 ** (failures - FREE_FAILURES), MAX_LOCK_SECONDS)
 
 
-def locked_for(db: Database, name: str, now: float) -> int:
+def locked_for(db: StoreDatabase, name: str, now: float) -> int:
     """A cheap look, without the write lock: seconds `name` is still locked for, or 0."""
     with db.read() as conn:
         row = conn.execute("SELECT locked_until FROM login_failures WHERE username = ?", (name,)).fetchone()

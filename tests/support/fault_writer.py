@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from desktop_app.store.db import Database
-from desktop_app.store.sessions import SqliteSessionStore
+from desktop_app.store.sessions import SqlSessionStore
 
 
 def record(rng: random.Random, n: int) -> dict:
@@ -38,7 +38,7 @@ def run_forked(path: str, seed: int, ready) -> None:  # type: ignore[no-untyped-
 
 def write_until_killed(path: str, seed: int, ready: Callable[[], object]) -> None:
     rng = random.Random(seed)
-    store = SqliteSessionStore(Database(Path(path)), idle_seconds=3600, max_seconds=86400)
+    store = SqlSessionStore(Database(Path(path)), idle_seconds=3600, max_seconds=86400)
     n = 0
     while True:
         n += 1

@@ -57,7 +57,10 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     if action == "info":
         return info(settings)
     if action == "backup":
-        return backup(settings, Path(args.path) if args.path else None)
+        if args.path == "":
+            raise UserError("store backup: PATH is empty; give a file name, or leave it out for the backups folder.",
+                            exit_code=2)
+        return backup(settings, Path(args.path) if args.path is not None else None)
     if action == "restore":
         return restore(settings, Path(args.path), yes=args.yes)
     return set_aside(settings)
@@ -103,10 +106,10 @@ def restore(settings: Settings, source: Path, *, yes: bool) -> int:
 
     accounts = check_backup(source)  # before any question: a bad file is said at once
     store = settings.dirs.db_path
+    if not yes:  # asked before the lock is taken: an open question must not keep the app from starting
+        _confirm(f"Replace the data store {str(store)!r} with the backup {str(source)!r} "
+                 f"({accounts} account(s))? Everyone signs in again; the current store is kept, renamed.")
     with _app_closed(settings):
-        if not yes:
-            _confirm(f"Replace the data store {str(store)!r} with the backup {str(source)!r} "
-                     f"({accounts} account(s))? Everyone signs in again; the current store is kept, renamed.")
         replaced = restore_backup(source, store)
     kept = f" The store it replaced is kept as {replaced}." if replaced else ""
     print(f"Restored {accounts} account(s) from {source}.{kept}")
@@ -213,6 +216,7 @@ def _store_counts(store: Path, settings: Settings) -> list[tuple[str, str]]:
     try:
         with contextlib.closing(connect(store)) as conn:  # reads only
             one = lambda sql, *a: conn.execute(sql, a).fetchone()[0]  # noqa: E731
+            check = one("PRAGMA quick_check")
             version = one("PRAGMA user_version")
             accounts = one("SELECT count(*) FROM users")
             sessions = one("SELECT count(*) FROM sessions")
@@ -222,7 +226,8 @@ def _store_counts(store: Path, settings: Settings) -> list[tuple[str, str]]:
     except sqlite3.Error as exc:
         raise UserError(f"Cannot read the data store {str(store)!r} ({exc}); "
                         f"see '{current().slug} store set-aside' if it is damaged.") from None
-    return [("Schema", str(version)), ("Accounts", str(accounts)),
+    health = "ok" if check == "ok" else f"DAMAGED ({check}); see '{current().slug} store restore'"
+    return [("Check", health), ("Schema", str(version)), ("Accounts", str(accounts)),
             ("Sessions", f"{live} live ({kept} kept signed in), {sessions - live} ended, purged hourly while running"),
             ("Saved values", str(values))]
 

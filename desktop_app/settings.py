@@ -50,7 +50,7 @@ def parse_duration(value: str, *, name: str) -> int:
 
 def parse_count(value: str | int, *, name: str) -> int:
     text = str(value).strip()
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):  # isdigit alone takes '²'
         raise UserError(f"{name} must be a whole number, 0 or more, not {value!r}.", exit_code=2)
     return int(text)
 

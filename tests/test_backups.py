@@ -225,7 +225,77 @@ def test_backup_names_and_pruning(tmp_path: Path) -> None:
     assert second.name == "desktop-app-20261203-093000-2.sqlite3"
     assert not backups.due(tmp_path, now + 3600)
     assert backups.due(tmp_path, now + 86400)
-    assert backups.due(tmp_path, now - 60)  # the clock was put back: due, not never again
+    assert backups.due(tmp_path, now - 3600)  # the clock was put back: due, not never again
     second.write_bytes(b"")
     assert [b.path for b in backups.list_backups(tmp_path)] == [first, second]
     assert backups.prune(tmp_path, 1, now=now) == [first] and not first.exists() and second.exists()
+
+
+def test_a_backup_never_writes_through_what_it_finds_in_its_way(data_dir: Path, tmp_path: Path) -> None:
+    # Found by an attack pass: each of these once emptied the store, or wrote a
+    # "backup" that SQLite deleted at the next start.
+    d = ["--data-dir", str(data_dir)]
+    add_user(data_dir)
+    store = data_dir / "desktop-app.sqlite3"
+    before = store.read_bytes()
+    (tmp_path / "b.sqlite3.partial").symlink_to(store)  # a leftover name that points at the store
+    r = run_cli("store", "backup", str(tmp_path / "b.sqlite3"), *d)
+    assert r.returncode == 0, r.stderr
+    assert store.read_bytes() == before and rows(tmp_path / "b.sqlite3", "SELECT username FROM users") == [("alice",)]
+    assert not (tmp_path / "b.sqlite3.partial").exists()  # the link went, not what it named
+    for name in ("desktop-app.sqlite3-wal", "desktop-app.sqlite3-journal", "elsewhere.sqlite3"):
+        assert_one_line_error(run_cli("store", "backup", str(data_dir / name), *d), "data directory itself")
+        assert not (data_dir / name).exists()
+    assert_one_line_error(run_cli("store", "backup", "", *d), "PATH is empty")
+    assert_one_line_error(run_cli("store", "restore", str(store), "--yes", *d), "the data store itself")
+    # A copy with a -wal beside it is not whole: read as immutable, what the -wal holds would be lost.
+    shutil.copy(tmp_path / "b.sqlite3", tmp_path / "c.sqlite3")
+    (tmp_path / "c.sqlite3-wal").write_bytes(b"commits not yet in the file")
+    assert_one_line_error(run_cli("store", "restore", str(tmp_path / "c.sqlite3"), "--yes", *d), "-wal")
+    assert store.read_bytes() == before
+
+
+def test_a_store_that_will_not_move_keeps_its_journal_beside_it(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from desktop_app.store import db
+
+    store = tmp_path / "desktop-app.sqlite3"
+    store.write_bytes(b"the store")
+    (tmp_path / "desktop-app.sqlite3-wal").write_bytes(b"its last commits")
+    real_replace = os.replace
+
+    def refuse_the_store(src, dst):  # type: ignore[no-untyped-def]  # as a Windows file held open, or chattr +i
+        if Path(src) == store:
+            raise PermissionError(13, "Permission denied")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(db.os, "replace", refuse_the_store)
+    try:
+        db.set_aside(store)
+    except PermissionError:
+        pass
+    else:
+        raise AssertionError("set_aside moved a store that would not move")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["desktop-app.sqlite3", "desktop-app.sqlite3-wal"]
+    assert (tmp_path / "desktop-app.sqlite3-wal").read_bytes() == b"its last commits"
+
+
+def test_a_backup_dated_in_the_future_is_left_out(tmp_path: Path) -> None:
+    now = time.time()
+    future = backups.next_backup_path(tmp_path, now + 3 * 365 * 86400)
+    future.write_bytes(b"")
+    real = backups.next_backup_path(tmp_path, now - 2 * 86400)
+    real.write_bytes(b"")
+    assert [b.path for b in backups.list_backups(tmp_path, now=now)] == [real]
+    assert backups.due(tmp_path, now)  # the real newest is two days old
+    assert backups.prune(tmp_path, 1, now=now) == [] and future.exists() and real.exists()
+
+
+def test_the_screen_offers_the_newest_backup_that_works(data_dir: Path) -> None:
+    add_user(data_dir)
+    assert run_cli("store", "backup", "--data-dir", str(data_dir)).returncode == 0
+    (good,) = (data_dir / "backups").iterdir()
+    damaged = backups.next_backup_path(data_dir / "backups", time.time() + 30)
+    damaged.write_bytes(b"SQLite format 3\x00" + b"\xff" * 5000)  # newest, but not a database any more
+    assert backups.latest_backup(data_dir / "backups").path == damaged  # what the CLI's hint names
+    usable = backups.latest_usable_backup(data_dir / "backups")
+    assert usable is not None and usable.path == good

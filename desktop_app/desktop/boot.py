@@ -112,17 +112,8 @@ class Boot:
             except Cancelled:
                 log.info("window closed while starting")
             except DamagedStoreError as exc:
-                from desktop_app.store.backups import latest_backup
-
-                last = latest_backup(self.runtime.settings.dirs.backups)
-                made = time.strftime("%Y-%m-%d %H:%M", time.localtime(last.made)) if last else None
-                self._fail(exc.message, offer_fresh_start=True, backup_made=made)
-                # The file stays as it is unless the person presses a button.
-                choice = self._wait_for_choice()
-                if choice == "restore" and last is not None and self._replace_store(exc.path, last.path):
-                    continue  # and start again, on the backup
-                if choice == "fresh" and self._replace_store(exc.path, None):
-                    continue  # and start again, on a new store
+                if self._choose_a_way_out(exc):
+                    continue  # and start again, on the backup or on a new store
             except UserError as exc:
                 self._fail(exc.message)
             except Exception as exc:  # a bug: the log gets the traceback, the window one sentence
@@ -158,6 +149,27 @@ class Boot:
         self.failed = True
         self.window.show_error(message, offer_fresh_start=offer_fresh_start, backup_made=backup_made)
 
+    def _choose_a_way_out(self, exc: DamagedStoreError) -> bool:
+        """The damaged-store screen until the person picks a way out that works
+        (True), or closes the window (False). The file stays as it is unless they
+        press a button; a restore that fails says why and offers both again."""
+        from desktop_app.store.backups import latest_usable_backup
+
+        message = exc.message
+        while True:
+            last = latest_usable_backup(self.runtime.settings.dirs.backups)
+            made = time.strftime("%Y-%m-%d %H:%M", time.localtime(last.made)) if last else None
+            self._fail(message, offer_fresh_start=True, backup_made=made)
+            choice = self._wait_for_choice()
+            if choice is None:
+                return False
+            if choice == "restore" and last is None:  # not offered: never read as "start fresh"
+                continue
+            problem = self._replace_store(exc.path, last.path if choice == "restore" and last else None)
+            if problem is None:
+                return True
+            message = problem
+
     def _wait_for_choice(self) -> str | None:
         while not self.runtime.should_exit.is_set() and not self.window.closed:
             choice = self.window.store_choice()
@@ -166,10 +178,11 @@ class Boot:
             time.sleep(0.2)
         return None
 
-    def _replace_store(self, path: Path, backup: Path | None) -> bool:
+    def _replace_store(self, path: Path, backup: Path | None) -> str | None:
         """The damaged store at `path` set aside, and `backup` restored in its
         place (None: nothing, a fresh start). Runs while this process holds the
-        instance lock, the app closed but for this window."""
+        instance lock, the app closed but for this window. Returns None when
+        done, else the sentence that says why not."""
         from desktop_app.store.backups import restore_backup
         from desktop_app.store.db import set_aside
 
@@ -179,12 +192,12 @@ class Boot:
         try:
             moved = self.runtime.unless_stopping(replace)  # not while stop() runs
         except Cancelled:
-            return False
-        except (OSError, UserError) as exc:  # said outside the runtime's lock: the window call may wait on the GUI thread
+            return "The app is closing."
+        except (OSError, UserError) as exc:
             what = "move the damaged store aside" if backup is None else "restore the backup"
             detail = exc.message if isinstance(exc, UserError) else f"{exc.strerror or exc}."
-            self._fail(f"Could not {what}: {detail} The damaged store was left as it was.")
-            return False
+            log.error("could not %s: %s", what, detail)
+            return f"Could not {what}: {detail} The damaged store was left as it was."
         if backup is None:
             log.warning("the damaged store was moved to %s at the person's request", moved)
         else:
@@ -192,4 +205,4 @@ class Boot:
                         backup.name, moved)
         self.failed = False
         self.window.show_loading()
-        return True
+        return None

@@ -32,6 +32,7 @@ from desktop_app.identity import current
 from desktop_app.store.db import BUSY_TIMEOUT_MS, SCHEMA_VERSION, SQLITE_HEADER, set_aside
 
 DAY_SECONDS = 86400
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _STAMP = "%Y%m%d-%H%M%S"
 
 
@@ -57,13 +58,16 @@ def next_backup_path(folder: Path, now: float) -> Path:
     return path
 
 
-def list_backups(folder: Path) -> list[Backup]:
+def list_backups(folder: Path, *, now: float | None = None) -> list[Backup]:
     """The backups in `folder` made by this app, oldest first (by the time in
-    their names, which a copy or a touch does not change)."""
+    their names, which a copy or a touch does not change). A name later than
+    now (a clock that was wrong once) is left out: it would look like the
+    newest for ever, and the rotation would keep it and drop the real ones."""
     pattern, found = _name_pattern(), []  # (made, n of -n, backup)
+    latest = (time.time() if now is None else now) + 60
     try:
         entries = list(folder.iterdir())
-    except (FileNotFoundError, NotADirectoryError):
+    except OSError:  # none yet, not a folder, not readable: no backups to offer
         return []
     for entry in entries:
         match = pattern.fullmatch(entry.name)
@@ -72,7 +76,9 @@ def list_backups(folder: Path) -> list[Backup]:
         try:
             made = time.mktime(time.strptime(match.group(1), _STAMP))
             size = entry.stat().st_size
-        except (ValueError, OSError):  # 20261399-...: not a time; or gone meanwhile
+        except (ValueError, OSError, OverflowError):  # 20261399-...: not a time; or gone meanwhile
+            continue
+        if made > latest:
             continue
         found.append((made, int(match.group(2) or 1), Backup(path=entry, made=made, size=size, accounts=-1)))
     return [backup for *_, backup in sorted(found, key=lambda t: t[:2])]
@@ -83,36 +89,55 @@ def latest_backup(folder: Path) -> Backup | None:
     return backups[-1] if backups else None
 
 
+def latest_usable_backup(folder: Path) -> Backup | None:
+    """The newest backup that `check_backup` accepts: what the damaged-store
+    screen offers (a damaged newest one must not hide the one before it)."""
+    for backup in reversed(list_backups(folder)):
+        try:
+            check_backup(backup.path)
+        except StoreError:
+            continue
+        return backup
+    return None
+
+
 def make_backup(source: Path, target: Path) -> Backup:
     """Copy the store at `source` to `target` (a new file), checked before it is
     given its name. StoreError, in one line, if it cannot be done; `target` is
-    then not there."""
+    then not there, nor anything half-written beside it."""
     if not source.is_file():
         raise StoreError(f"There is no data store at {str(source)!r} to back up.")
     if target.exists() or target.is_symlink():
         raise StoreError(f"{str(target)!r} already exists; give the backup a new name.")
+    with contextlib.suppress(OSError):
+        # Beside the store, a backup could take the name of its -wal or -journal
+        # (SQLite would delete it at the next open): only its backups folder.
+        if os.path.samefile(target.parent, source.parent):
+            raise StoreError(f"{str(target)!r} is in the data directory itself; put the backup elsewhere, "
+                             f"or leave PATH out for {str(source.parent / 'backups')!r}.")
     partial = target.with_name(target.name + ".partial")
+    _remove_with_companions(partial)  # a leftover of a backup cut short (or a symlink): never written through
     try:
         with contextlib.closing(connect(source)) as src:
-            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            os.close(fd)
+            # O_EXCL | O_NOFOLLOW: our own new file, not one that was put there.
+            os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600))
             with contextlib.closing(sqlite3.connect(partial, isolation_level=None)) as dst:
                 src.backup(dst)
                 # One file, no -wal beside it: a backup is copied and moved as it is.
                 dst.execute("PRAGMA journal_mode = DELETE")
-                accounts = _check(dst, partial)
+                accounts = _check(dst, what=f"The data store {str(source)!r}")
         _fsync(partial)
         os.replace(partial, target)
         _fsync(target.parent)
     except sqlite3.Error as exc:
-        _remove(partial)
-        raise StoreError(f"Could not back up the data store {str(source)!r}: {exc}.") from None
+        _remove_with_companions(partial)
+        raise StoreError(f"Could not back up the data store {str(source)!r} to {str(target)!r}: {exc}.") from None
     except OSError as exc:
-        _remove(partial)
+        _remove_with_companions(partial)
         raise StoreError(f"Could not write the backup {str(target)!r}: {exc.strerror or exc}. "
                          "Check that its folder exists and is writable, and that the disk has room.") from None
     except BaseException:
-        _remove(partial)
+        _remove_with_companions(partial)
         raise
     return Backup(path=target, made=time.time(), size=target.stat().st_size, accounts=accounts)
 
@@ -129,11 +154,16 @@ def check_backup(path: Path) -> int:
         raise StoreError(f"Cannot read the backup {str(path)!r}: {exc.strerror or exc}.") from None
     if header != SQLITE_HEADER:
         raise StoreError(f"{str(path)!r} is not a backup of the data store (not a database).")
+    wal = path.with_name(path.name + "-wal")
+    with contextlib.suppress(OSError):
+        if wal.stat().st_size > 0:  # read as immutable, the copy would leave out what the -wal holds
+            raise StoreError(f"{str(path)!r} has a -wal file beside it, so it is not a whole backup; "
+                             "make one with 'store backup' instead.")
     try:
         # Read-only and immutable: checking a backup never changes it, nor puts a journal beside it.
         uri = "file:" + quote_uri(path) + "?mode=ro&immutable=1"
         with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
-            return _check(conn, path)
+            return _check(conn, what=f"The backup {str(path)!r}")
     except sqlite3.Error as exc:
         raise StoreError(f"The backup {str(path)!r} cannot be read ({exc}).") from None
 
@@ -143,9 +173,12 @@ def restore_backup(backup: Path, store: Path, *, label: str = "replaced") -> Pat
     aside first, as `<name>.<label>-STAMP` (that name is returned; None if there
     was no store). The caller holds the instance lock. The backup file itself
     is left as it is."""
+    with contextlib.suppress(OSError):
+        if os.path.samefile(backup, store):
+            raise StoreError(f"{str(backup)!r} is the data store itself, not a backup of it.")
     check_backup(backup)
     incoming = store.with_name(store.name + ".restoring")
-    _remove(incoming)
+    _remove_with_companions(incoming)
     try:
         uri = "file:" + quote_uri(backup) + "?mode=ro&immutable=1"
         with contextlib.closing(sqlite3.connect(uri, uri=True)) as src:
@@ -158,16 +191,16 @@ def restore_backup(backup: Path, store: Path, *, label: str = "replaced") -> Pat
                 dst.execute("DELETE FROM sessions")
                 dst.execute("DELETE FROM login_failures")
                 dst.execute("COMMIT")
-                _check(dst, incoming)
+                _check(dst, what=f"The restored copy {str(incoming)!r}")
         _fsync(incoming)
         replaced = set_aside(store, label=label) if store.exists() else None
         os.replace(incoming, store)
         _fsync(store.parent)
     except sqlite3.Error as exc:
-        _remove(incoming)
+        _remove_with_companions(incoming)
         raise StoreError(f"Could not restore {str(backup)!r}: {exc}. The store was left as it was.") from None
     except OSError as exc:
-        _remove(incoming)
+        _remove_with_companions(incoming)
         raise StoreError(f"Could not restore {str(backup)!r}: {exc.strerror or exc}. "
                          "Check that the data directory is writable and the disk has room.") from None
     return replaced
@@ -176,13 +209,15 @@ def restore_backup(backup: Path, store: Path, *, label: str = "replaced") -> Pat
 def prune(folder: Path, keep: int, *, now: float | None = None) -> list[Path]:
     """Delete all but the newest `keep` backups in `folder`, and what a backup
     cut short (the process killed) left over an hour ago; return what went."""
-    backups = list_backups(folder)
+    now = time.time() if now is None else now
+    backups = list_backups(folder, now=now)
     doomed = [b.path for b in (backups[:-keep] if keep > 0 else backups)]
-    cutoff = (time.time() if now is None else now) - 3600
+    cutoff = now - 3600
     pattern = _name_pattern()
-    for leftover in folder.glob("*.sqlite3.partial"):
+    for leftover in folder.glob("*.sqlite3.partial*"):
+        stem = leftover.name[: leftover.name.index(".partial")]
         with contextlib.suppress(OSError):
-            if pattern.fullmatch(leftover.name[: -len(".partial")]) and leftover.lstat().st_mtime < cutoff:
+            if pattern.fullmatch(stem) and leftover.lstat().st_mtime < cutoff:
                 doomed.append(leftover)
     for path in doomed:
         _remove(path)
@@ -192,8 +227,8 @@ def prune(folder: Path, keep: int, *, now: float | None = None) -> list[Path]:
 def due(folder: Path, now: float) -> bool:
     """Is a daily backup due: none yet, or the newest is a day old (or from
     the future, a clock put back)?"""
-    last = latest_backup(folder)
-    return last is None or not 0 <= now - last.made < DAY_SECONDS
+    backups = list_backups(folder, now=now)
+    return not backups or now - backups[-1].made >= DAY_SECONDS
 
 
 # -- helpers ---------------------------------------------------------------
@@ -206,18 +241,19 @@ def connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def _check(conn: sqlite3.Connection, path: Path) -> int:
+def _check(conn: sqlite3.Connection, *, what: str) -> int:
+    """The number of accounts; StoreError naming `what` ("The backup '...'")."""
     result = conn.execute("PRAGMA integrity_check").fetchone()[0]
     if result != "ok":
-        raise StoreError(f"The copy {str(path)!r} failed SQLite's integrity check ({result}).")
+        raise StoreError(f"{what} failed SQLite's integrity check ({result}).")
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version > SCHEMA_VERSION:
-        raise StoreError(f"The backup {str(path)!r} was written by a newer version of the app "
+        raise StoreError(f"{what} was written by a newer version of the app "
                          f"(schema {version}, this version knows {SCHEMA_VERSION}); install that version to use it.")
     try:
         return int(conn.execute("SELECT count(*) FROM users").fetchone()[0])
     except sqlite3.OperationalError:
-        raise StoreError(f"{str(path)!r} is a database, but not a backup of this app's store.") from None
+        raise StoreError(f"{what} is a database, but not of this app's store.") from None
 
 
 def quote_uri(path: Path) -> str:
@@ -235,5 +271,10 @@ def _fsync(path: Path) -> None:
 
 
 def _remove(path: Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
+    with contextlib.suppress(OSError):  # gone already, or a read-only folder: nothing more to do
         path.unlink()
+
+
+def _remove_with_companions(path: Path) -> None:
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        _remove(path.with_name(path.name + suffix))

@@ -95,11 +95,21 @@ def set_aside(path: Path, *, now: float | None = None, label: str = "damaged") -
     while target.exists():  # two set-asides in one second keep both
         n += 1
         target = path.with_name(f"{path.name}.{label}-{stamp}-{n}")
-    for suffix in _COMPANIONS:  # companions first: the main file is what marks "still there"
-        companion = path.with_name(path.name + suffix)
-        if companion.exists():
-            os.replace(companion, target.with_name(target.name + suffix))
-    os.replace(path, target)
+    moved: list[tuple[Path, Path]] = []
+    try:
+        for suffix in _COMPANIONS:  # companions first: the main file is what marks "still there"
+            companion = path.with_name(path.name + suffix)
+            if companion.exists():
+                os.replace(companion, target.with_name(target.name + suffix))
+                moved.append((target.with_name(target.name + suffix), companion))
+        os.replace(path, target)
+    except OSError:
+        # The main file would not move: its -wal (commits not yet in the file)
+        # must not stay apart from it. Put everything back as it was.
+        for now_at, was_at in reversed(moved):
+            with contextlib.suppress(OSError):
+                os.replace(now_at, was_at)
+        raise
     return target
 
 

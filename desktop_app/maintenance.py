@@ -137,10 +137,10 @@ def set_aside(settings: Settings) -> int:
 
 def damaged_store_hint(settings: Settings) -> str:
     """What to run after a damaged store: restore the last backup, if there is one, or start fresh."""
-    from desktop_app.store.backups import latest_backup
+    from desktop_app.store.backups import latest_usable_backup
 
     slug, where = current().slug, shlex.quote(str(settings.data_dir))
-    last = latest_backup(settings.dirs.backups)
+    last = latest_usable_backup(settings.dirs.backups)
     fresh = f"move it aside and start fresh: {slug} store set-aside --data-dir {where}"
     if last is None:
         return f"To {fresh}"

@@ -69,8 +69,7 @@ class PgDatabase:
     dialect = "postgresql"
 
     def __init__(self, url: str, *, pool_size: int = 8) -> None:
-        import psycopg
-        from psycopg_pool import ConnectionPool
+        psycopg, ConnectionPool = _psycopg()
 
         self.path = redact(url)  # what messages name
         self._errors = psycopg.Error
@@ -134,8 +133,7 @@ class PgDatabase:
 def migrate(url: str) -> tuple[int | None, int]:
     """Create or upgrade the store's tables in the database at `url`; returns
     (the version found, None for none; the version now). A newer one is refused."""
-    import psycopg
-
+    psycopg, _ = _psycopg()
     where = redact(url)
     try:
         with psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_SECONDS) as conn, conn.transaction():
@@ -155,6 +153,17 @@ def migrate(url: str) -> tuple[int | None, int]:
     except psycopg.Error as exc:
         raise StoreError(f"Cannot set up the store in the database {where}: {_first_line(exc)}.") from None
     return found, SCHEMA_VERSION
+
+
+def _psycopg() -> tuple[Any, Any]:
+    try:
+        import psycopg
+        from psycopg_pool import ConnectionPool
+    except ImportError:
+        from desktop_app.extras import pip_install
+
+        raise StoreError(f"A PostgreSQL store needs psycopg and its pool; run: {pip_install('server')}.") from None
+    return psycopg, ConnectionPool
 
 
 def _first_line(exc: BaseException) -> str:

@@ -81,3 +81,24 @@ def test_store_commands_on_postgresql(pg_url: str, postgres) -> None:  # type: i
     r = run_cli("users", "list", "--store", nowhere)
     assert_one_line_error(r, "Cannot reach the database", "someone:***@")
     assert "hunter2" not in r.stderr
+
+
+def test_the_database_lost_while_running_is_one_sentence_and_then_comes_back(
+    instances: tuple[LiveServer, LiveServer], postgres  # type: ignore[no-untyped-def]
+) -> None:
+    first, _ = instances
+    with first.client() as client:
+        assert sign_in(client, "alice").status_code == 303
+        postgres.stop()
+        try:
+            for path, accept in (("/gradio/", "text/html"), ("/gradio/config", "application/json")):
+                r = client.get(path, headers={"accept": accept})
+                assert r.status_code == 503, (path, r.status_code, r.text)
+                assert "cannot be reached" in r.text and "Traceback" not in r.text and "psycopg" not in r.text
+            with first.client() as other:  # and nobody signs in meanwhile
+                r = other.get("/login")
+                assert r.status_code == 503 and "cannot be reached" in r.text and session_cookie() not in other.cookies
+        finally:
+            postgres.start()
+        assert client.get("/gradio/", follow_redirects=False).status_code == 200  # the same app, recovered
+        assert call_event(client, "save_notes", ["after the outage"])[0].startswith("Saved")

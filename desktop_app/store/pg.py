@@ -32,6 +32,9 @@ from desktop_app.store.db import SCHEMA_SQL, SCHEMA_VERSION
 WRITE_LOCK = 0x6465736B  # "desk": the one advisory lock all write transactions take
 _SCHEMA_TABLE = "desktop_app_schema"
 CONNECT_TIMEOUT_SECONDS = 5
+# How long a request waits for a connection from the pool before its 503: the
+# database gone, the person hears so in two seconds rather than ten.
+POOL_WAIT_SECONDS = 2
 
 
 def redact(url: str) -> str:
@@ -79,7 +82,11 @@ class PgDatabase:
         logging.getLogger("psycopg.pool").addHandler(logging.NullHandler())
         try:
             psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_SECONDS).close()
+            # check: a connection the database dropped (a restart) is found out
+            # and replaced before use, so the app recovers by itself; timeout: a
+            # request waits that long for a connection, then gets its 503.
             self._pool = ConnectionPool(url, min_size=1, max_size=pool_size, open=False,
+                                        timeout=POOL_WAIT_SECONDS, check=ConnectionPool.check_connection,
                                         kwargs={"connect_timeout": CONNECT_TIMEOUT_SECONDS})
             self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_SECONDS + 1)
         except Exception as exc:

@@ -47,6 +47,9 @@ class Session:
 class SessionStore(Protocol):
     idle_seconds: int
     max_seconds: int
+    # Its calls go over a network (PostgreSQL): the web layer makes them in a
+    # worker thread, never on the event loop.
+    remote: bool
 
     def create(
         self, username: str, data: dict[str, Any] | None = None, *, credential: str | None = None

@@ -78,6 +78,7 @@ class SqlSessionStore:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.db = db
+        self.remote = db.dialect != "sqlite"
         self.idle_seconds = idle_seconds
         self.max_seconds = max_seconds
         self._clock = clock

@@ -83,7 +83,16 @@ class SessionGate:
             await self.app(scope, receive, send)
             return
         token = cookie_value(scope, session_cookie())
-        session = self.store.get(token) if token else None
+        try:
+            if not token:
+                session = None
+            elif self.store.remote:  # a network round trip: not on the event loop
+                session = await anyio.to_thread.run_sync(self.store.get, token)
+            else:  # a lookup in the local file, well under a millisecond
+                session = self.store.get(token)
+        except StoreError as exc:  # the database is unreachable: one sentence, no session
+            await _unavailable(exc, scope, receive, send)
+            return
         if token and session is not None and time.time() - session.last_seen > TOUCH_INTERVAL_SECONDS:
             try:
                 # A write: in a worker thread, so a write lock held elsewhere stalls this request only.
@@ -124,4 +133,23 @@ async def _deny(scope: Scope, receive: Receive, send: Send) -> None:
         response: Response = RedirectResponse(location, status_code=303, headers=no_store)
     else:
         response = JSONResponse({"detail": "Not signed in. Sign in at /login."}, status_code=401, headers=no_store)
+    await response(scope, receive, send)
+
+
+async def _unavailable(exc: StoreError, scope: Scope, receive: Receive, send: Send) -> None:
+    from starlette.responses import HTMLResponse
+
+    from desktop_app.web import pages
+
+    log.error("session check: %s", exc.message)
+    no_store = {"cache-control": "no-store"}
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 1011})
+        return
+    response: Response
+    if _wants_page(scope):
+        headers = {**no_store, "content-security-policy": pages.PAGE_CSP}  # as every page of ours
+        response = HTMLResponse(pages.problem_page(message=exc.public), status_code=503, headers=headers)
+    else:
+        response = JSONResponse({"detail": exc.public}, status_code=503, headers=no_store)
     await response(scope, receive, send)

@@ -32,10 +32,27 @@ def production_kdf(request: pytest.FixtureRequest) -> bool:
     return request.node.get_closest_marker("production_kdf") is not None
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # A module marked both_stores runs each test that uses a live server twice:
+    # on the SQLite file, and on a team server's PostgreSQL.
+    if "store_backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_stores"):
+        metafunc.parametrize("store_backend", ["sqlite", "postgresql"])
+
+
 @pytest.fixture
-def live(data_dir: Path, request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+def store_backend() -> str:
+    return "sqlite"
+
+
+def store_flags(request: pytest.FixtureRequest, backend: str) -> dict[str, object]:
+    return {"store": request.getfixturevalue("pg_url")} if backend == "postgresql" else {}
+
+
+@pytest.fixture
+def live(data_dir: Path, request: pytest.FixtureRequest, store_backend: str) -> Iterator[LiveServer]:
     """A fresh app (no accounts yet) on a free loopback port."""
-    server = LiveServer(make_settings(data_dir), production_kdf=production_kdf(request))
+    server = LiveServer(make_settings(data_dir, **store_flags(request, store_backend)),
+                        production_kdf=production_kdf(request))
     yield server
     server.close()
 
@@ -47,13 +64,15 @@ def live_with_user(live: LiveServer) -> LiveServer:
 
 
 @pytest.fixture
-def live_with(data_dir: Path, request: pytest.FixtureRequest) -> Iterator[Callable[..., LiveServer]]:
+def live_with(data_dir: Path, request: pytest.FixtureRequest,
+              store_backend: str) -> Iterator[Callable[..., LiveServer]]:
     """Like live_with_user, with settings flags (and LiveServer options) of the test's choosing:
     `live_with(max_upload="1kb")`, `live_with(with_ui=False, launch_token="...")`."""
     servers: list[LiveServer] = []
 
     def start(*, with_ui: bool = True, launch_token: str | None = None, **flags: object) -> LiveServer:
-        server = LiveServer(make_settings(data_dir, **flags), with_ui=with_ui, launch_token=launch_token,
+        server = LiveServer(make_settings(data_dir, **store_flags(request, store_backend), **flags),
+                            with_ui=with_ui, launch_token=launch_token,
                             production_kdf=production_kdf(request))
         servers.append(server)
         server.services.accounts.create("alice", PASSWORD)

@@ -22,12 +22,12 @@ from desktop_app.store.accounts import Accounts, LoginStatus
 from desktop_app.store.db import Database
 from desktop_app.store.protocols import Session
 from desktop_app.web.gate import session_cookie
-from tests.support.helpers import PASSWORD, LiveServer, run_cli, sign_in
+from tests.support.helpers import PASSWORD, LiveServer, open_database, run_cli, sign_in, store_args
 from tests.test_auth import FAST, make_accounts
 from tests.test_web import call_event, event_outcome
 
 # The races here need sign-ins as slow as the product's: its hash is the window they race in.
-pytestmark = pytest.mark.production_kdf
+pytestmark = [pytest.mark.production_kdf, pytest.mark.both_stores]
 
 NEW = "a brand new password"
 
@@ -220,7 +220,7 @@ def test_deleting_a_signed_in_account_through_the_cli_ends_it(live_with_user: Li
     with live.client() as alice:
         assert sign_in(alice, "alice").status_code == 303
         assert call_event(alice, "save_notes", ["before"])[0].startswith("Saved")
-        r = run_cli("users", "delete", "alice", "--data-dir", str(live.settings.data_dir))
+        r = run_cli("users", "delete", "alice", *store_args(live.settings))
         assert r.returncode == 0, r.stderr
         assert alice.get("/gradio/config").status_code == 401
         r = alice.post("/gradio/gradio_api/call/save_notes", json={"data": ["after"]})
@@ -242,7 +242,7 @@ def test_a_callback_running_when_the_account_is_deleted_does_not_write(live_with
         saver.start()
         try:
             assert pause["started"].wait(30), "the callback never started"
-            r = run_cli("users", "delete", "alice", "--data-dir", str(live.settings.data_dir))
+            r = run_cli("users", "delete", "alice", *store_args(live.settings))
             assert r.returncode == 0, r.stderr
         finally:
             pause["resume"].set()
@@ -259,7 +259,7 @@ def test_a_sign_in_racing_a_password_change_never_outlives_it(live_with) -> None
     new one, started at a different moment of the sign-in each time. Whichever
     wins, no session made with the old password may still work afterwards."""
     live = live_with(with_ui=False)
-    cli_db = Database(live.settings.dirs.db_path)
+    cli_db = open_database(live.settings)
     cli = make_accounts(cli_db, FAST)  # fast, so its change lands anywhere in the sign-in
     try:
         with live.client() as warm:

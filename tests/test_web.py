@@ -16,6 +16,9 @@ from desktop_app.web.csrf import csrf_cookie
 from desktop_app.web.gate import session_cookie
 from tests.support.helpers import PASSWORD, LiveServer, csrf_from, sign_in
 
+# Every test here that uses a live server runs on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_stores
+
 
 def test_first_run_creates_the_account_and_signs_in(live: LiveServer) -> None:
     with live.client() as client:

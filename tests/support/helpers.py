@@ -20,6 +20,7 @@ from argon2 import PasswordHasher
 
 from desktop_app.settings import Settings
 from desktop_app.store import Store, open_store
+from desktop_app.store.db import Database, StoreDatabase
 from desktop_app.web import gradio_patches
 from desktop_app.web.app import create_app
 from desktop_app.web.gradio_loader import GradioLoader
@@ -90,6 +91,20 @@ class LiveServer:
     def close(self) -> None:
         self.server.stop()
         self.services.close()
+
+
+def store_args(settings: Settings) -> list[str]:
+    """The CLI's flags for the store a live server uses: its data dir, or its PostgreSQL."""
+    return ["--store", settings.store_url] if settings.store_url else ["--data-dir", str(settings.data_dir)]
+
+
+def open_database(settings: Settings) -> StoreDatabase:
+    """The store's database opened as another process would (the CLI, a second instance)."""
+    if settings.store_url:
+        from desktop_app.store.pg import PgDatabase
+
+        return PgDatabase(settings.store_url)
+    return Database(settings.dirs.db_path)
 
 
 def csrf_from(html: str) -> str:

@@ -19,8 +19,11 @@ import pytest
 from desktop_app.web.csrf import csrf_cookie
 from desktop_app.web.gate import session_cookie
 from desktop_app.web.launch import launch_cookie
-from tests.support.helpers import PASSWORD, LiveServer, launched_client, sign_in
+from tests.support.helpers import PASSWORD, LiveServer, launched_client, run_cli, sign_in, store_args
 from tests.test_web import call_event, event_outcome
+
+# Every test here that uses a live server runs on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_stores
 
 # -- outbound connections, seen from inside this process ----------------------
 _watching: list[list[str]] = []
@@ -361,7 +364,6 @@ def test_a_deep_link_opens_only_for_its_maker(live_with) -> None:  # type: ignor
 
 
 def test_deleting_an_account_deletes_its_files_and_deep_links(live_with) -> None:  # type: ignore[no-untyped-def]
-    from tests.support.helpers import run_cli
 
     live = live_with(ui="tests.apps.deep_link_ui:build")
     with signed_in_pair(live) as (alice, bob):
@@ -376,7 +378,7 @@ def test_deleting_an_account_deletes_its_files_and_deep_links(live_with) -> None
         deep_link_dir = live.settings.dirs.gradio_temp / "deep_links" / link
         assert deep_link_dir.is_dir()
     # The CLI, another process, while the app runs, as a person would.
-    r = run_cli("users", "delete", "alice", "--data-dir", str(live.settings.data_dir))
+    r = run_cli("users", "delete", "alice", *store_args(live.settings))
     assert r.returncode == 0, r.stderr
     assert not Path(hers).exists() and not deep_link_dir.exists()
     assert Path(both).exists()  # bob still holds it

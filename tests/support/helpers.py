@@ -94,8 +94,9 @@ class LiveServer:
 
 
 def store_args(settings: Settings) -> list[str]:
-    """The CLI's flags for the store a live server uses: its data dir, or its PostgreSQL."""
-    return ["--store", settings.store_url] if settings.store_url else ["--data-dir", str(settings.data_dir)]
+    """The CLI's flags for the store a live server uses: its data dir (and so its
+    cache: a deleted account's files go), and its PostgreSQL if it has one."""
+    return [*(["--store", settings.store_url] if settings.store_url else []), "--data-dir", str(settings.data_dir)]
 
 
 def open_database(settings: Settings) -> StoreDatabase:

@@ -16,7 +16,8 @@ from tests.support.helpers import LiveServer, sign_in
 
 # path -> methods that must answer without a session. Nothing else may.
 PUBLIC = {
-    ("/healthz", "GET"), ("/healthz", "HEAD"), ("/login", "GET"), ("/login", "HEAD"), ("/login", "POST"),
+    ("/healthz", "GET"), ("/healthz", "HEAD"), ("/readyz", "GET"), ("/readyz", "HEAD"),  # a proxy's checks
+    ("/login", "GET"), ("/login", "HEAD"), ("/login", "POST"),
     ("/setup", "GET"), ("/setup", "HEAD"), ("/setup", "POST"), ("/logout", "POST"), ("/static/x", "GET"),
     ("/_instance/show", "POST"),  # answers 403 without the instance token (tested in test_desktop)
     ("/static/icon.png", "GET"), ("/static/icon.png", "HEAD"),  # the app's icon, shown on the sign-in page

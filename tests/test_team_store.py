@@ -5,6 +5,7 @@ sign-ins count across instances; the CLI's store commands say what they do."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -89,16 +90,24 @@ def test_the_database_lost_while_running_is_one_sentence_and_then_comes_back(
     first, _ = instances
     with first.client() as client:
         assert sign_in(client, "alice").status_code == 303
+        assert client.get("/readyz").json() == {"ready": True}
         postgres.stop()
         try:
             for path, accept in (("/gradio/", "text/html"), ("/gradio/config", "application/json")):
                 r = client.get(path, headers={"accept": accept})
                 assert r.status_code == 503, (path, r.status_code, r.text)
                 assert "cannot be reached" in r.text and "Traceback" not in r.text and "psycopg" not in r.text
+            with first.client() as proxy:  # its health check sends people elsewhere meanwhile
+                r = proxy.get("/readyz")
+                assert r.status_code == 503 and r.json() == {"ready": False}
             with first.client() as other:  # and nobody signs in meanwhile
                 r = other.get("/login")
                 assert r.status_code == 503 and "cannot be reached" in r.text and session_cookie() not in other.cookies
         finally:
             postgres.start()
+        deadline = time.monotonic() + 30  # the pool reconnects in the background, with back-off
+        while client.get("/readyz").status_code != 200:
+            assert time.monotonic() < deadline, "the app did not recover after the database came back"
+            time.sleep(0.5)
         assert client.get("/gradio/", follow_redirects=False).status_code == 200  # the same app, recovered
         assert call_event(client, "save_notes", ["after the outage"])[0].startswith("Saved")

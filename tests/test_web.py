@@ -307,6 +307,7 @@ def test_launch_token_keeps_strangers_from_every_page(live_with) -> None:  # typ
         assert stranger.get("/_launch?token=" + "x" * 43).status_code == 403
         assert stranger.get("/_launch").status_code == 403
         assert stranger.get("/healthz").status_code == 200
+        assert stranger.get("/readyz").json() == {"ready": True}  # says nothing more (no UI in this one)
     with live.client(cookies={launch_cookie(): "guessed"}) as guesser:
         assert guesser.get("/login").status_code == 403
     with launched_client(f"{live.url}/_launch?token={token}") as client:

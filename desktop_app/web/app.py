@@ -72,6 +72,7 @@ def create_app(
 
     routes = [
         Route("/healthz", views.healthz, methods=["GET"]),
+        Route("/readyz", views.readyz, methods=["GET"]),
         Route("/", views.root, methods=["GET"]),
         Route("/login", views.login_form, methods=["GET"]),
         Route("/login", views.login_submit, methods=["POST"]),
@@ -97,6 +98,7 @@ def create_app(
                     exception_handlers={StoreError: views.store_failed})
     app.state.settings = settings
     app.state.store = store
+    app.state.ui = ui
     app.state.show_token = show_token
     app.state.on_show = on_show
     # Argon2 runs in worker threads; this keeps a burst of logins from taking

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 # /_instance/show answers only to the token in the owner-only instance file.
-PUBLIC_PATHS = frozenset({"/login", "/setup", "/logout", "/healthz", "/_instance/show"})
+PUBLIC_PATHS = frozenset({"/login", "/setup", "/logout", "/healthz", "/readyz", "/_instance/show"})
 PUBLIC_PREFIXES = ("/static/",)
 
 

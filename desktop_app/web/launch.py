@@ -7,7 +7,7 @@ URL. Any other request without that cookie gets 403, so other local users and
 processes cannot even try passwords. Headless mode prints the URL with the
 token (as Jupyter does); `--launch-token off` turns this off for servers.
 
-Always open: /healthz (says nothing) and /_instance/show (has its own token).
+Always open: /healthz and /readyz (they say nothing) and /_instance/show (has its own token).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from desktop_app.instance import SHOW_PATH
 from desktop_app.web.gate import cookie_value
 
 LAUNCH_PATH = "/_launch"
-ALWAYS_OPEN = frozenset({"/healthz", SHOW_PATH})
+ALWAYS_OPEN = frozenset({"/healthz", "/readyz", SHOW_PATH})
 
 _REFUSED = """<!doctype html><meta charset="utf-8"><title>{app}</title>
 <p>This page belongs to a running {app}. Open it from the app's window, or

@@ -81,7 +81,22 @@ def _start_session(request: Request, result: LoginResult, target: str, remember:
 
 
 async def healthz(request: Request) -> JSONResponse:
+    """The process answers (a proxy's liveness check)."""
     return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    """Worth sending people to (a proxy's health check): the store answers and
+    the UI is built. 503 otherwise; it says nothing more, to anyone."""
+    state = request.app.state
+    ui = state.ui
+    ready = ui is None or (ui.done and ui.error is None)
+    if ready:
+        try:
+            await run_in_threadpool(state.store.accounts.count)  # one read: the database is there
+        except StoreError:
+            ready = False
+    return JSONResponse({"ready": ready}, status_code=200 if ready else 503, headers={"Cache-Control": "no-store"})
 
 
 async def icon(request: Request) -> FileResponse:

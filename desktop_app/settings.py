@@ -103,7 +103,9 @@ def parse_webview(value: str, *, name: str) -> str:
 def parse_store(value: str, *, name: str) -> str:
     text = str(value).strip()
     if not text.startswith(("postgresql://", "postgres://")):
-        raise UserError(f"{name} must be a PostgreSQL URL such as postgresql://USER@HOST/DB, not {value!r} "
+        # Not echoed: a URL can carry a password.
+        scheme = text.split("://", 1)[0] + "://" if "://" in text else "no scheme"
+        raise UserError(f"{name} must be a PostgreSQL URL such as postgresql://USER@HOST/DB, not {scheme[:20]!r} "
                         "(leave it out for the data directory's own store).", exit_code=2)
     return text
 

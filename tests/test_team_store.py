@@ -111,3 +111,61 @@ def test_the_database_lost_while_running_is_one_sentence_and_then_comes_back(
             time.sleep(0.5)
         assert client.get("/gradio/", follow_redirects=False).status_code == 200  # the same app, recovered
         assert call_event(client, "save_notes", ["after the outage"])[0].startswith("Saved")
+
+
+def test_revocation_holds_whatever_isolation_the_database_defaults_to(pg_url: str) -> None:
+    """A sign-in checked against the old password, whose session is written just
+    after another instance changed it: refused. Under REPEATABLE READ the write's
+    snapshot was taken before it waited for the lock, and the session was made."""
+    import threading
+
+    import psycopg
+
+    from desktop_app.store.accounts import Accounts
+    from desktop_app.store.pg import WRITE_LOCK, PgDatabase
+    from desktop_app.store.sessions import SqlSessionStore
+    from tests.support.helpers import TEST_HASHER
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        name = conn.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
+        conn.execute(f"ALTER DATABASE {name} SET default_transaction_isolation = 'repeatable read'")
+    dbs = [PgDatabase(pg_url), PgDatabase(pg_url)]  # two instances
+    try:
+        one, two = (Accounts(db, SqlSessionStore(db, idle_seconds=3600, max_seconds=86400), hasher=TEST_HASHER)
+                    for db in dbs)
+        one.create("bob", "the old password")
+        checked = one.authenticate("bob", "the old password")
+        holder = psycopg.connect(pg_url)  # any writer, holding the lock a moment: both queue behind it
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+        change = threading.Thread(target=two.set_password, args=("bob", "the new password"))
+        change.start()
+        time.sleep(0.5)
+        made: list[object] = []
+        session = threading.Thread(target=lambda: made.append(one.start_session(checked)))
+        session.start()
+        time.sleep(0.5)
+        holder.rollback()
+        holder.close()
+        change.join(10)
+        session.join(10)
+        assert made == [None], "a session was made with a password changed before it was written"
+    finally:
+        for db in dbs:
+            db.close()
+
+
+def test_a_password_in_the_url_is_never_shown(postgres) -> None:  # type: ignore[no-untyped-def]
+    for url in (f"postgresql://postgres:hunter2@/nowhere?host={postgres.root}",
+                f"postgresql:///nowhere?host={postgres.root}&password=hunter2",
+                "postgresql://u:hunt er2@127.0.0.1:1/db", "postgresql://u:hunter2%zz@127.0.0.1:1/db",
+                "postgresql://u:hunter2@[::1/x", "mysql://u:hunter2@h/db"):
+        r = run_cli("users", "list", "--store", url)
+        assert r.returncode != 0 and len(r.stderr.strip().splitlines()) == 1, (url, r.stderr)
+        assert "hunt" not in r.stderr and "Traceback" not in r.stderr, (url, r.stderr)
+
+
+def test_a_nul_in_a_name_is_a_wrong_password_not_an_outage(instances: tuple[LiveServer, LiveServer]) -> None:
+    first, _ = instances
+    with first.client() as client:
+        r = sign_in(client, "al\x00ice", PASSWORD)
+        assert r.status_code == 401 and "Wrong username or password." in r.text

@@ -218,7 +218,9 @@ class Accounts:
             return self._dummy_hash
 
     def authenticate(self, username: str, password: str) -> LoginResult:
-        name = normalize_username(username)[:128]
+        # No valid name holds a NUL, and PostgreSQL refuses one in text (SQLite
+        # took it): replaced, it is just a name that does not exist.
+        name = normalize_username(username)[:128].replace("\x00", "\ufffd")
         # A cheap look first, so a name under attack is answered without the write lock.
         retry_after = throttle.locked_for(self.db, name, self._clock())
         if retry_after:

@@ -35,11 +35,36 @@ CONNECT_TIMEOUT_SECONDS = 5
 # How long a request waits for a connection from the pool before its 503: the
 # database gone, the person hears so in two seconds rather than ten.
 POOL_WAIT_SECONDS = 2
+# The pool's reconnection backs off (1, 2, 4 ... s) until it gives up; a request
+# after that starts again at 1 s. Without a cap, a minute's outage cost a minute more.
+RECONNECT_SECONDS = 10
+# No statement, and no wait for a lock (the write lock included), lasts longer:
+# a stuck writer elsewhere costs a request its 503, not the instance its pool.
+# Keepalives: a database host gone from the network is noticed.
+SESSION_OPTIONS: dict[str, Any] = {
+    "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+    "options": "-c statement_timeout=15000 -c lock_timeout=10000 -c idle_in_transaction_session_timeout=60000",
+    "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3,
+}
 
 
 def redact(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    return re.sub(r"(//[^/:@]*:)[^@/]*@", r"\1***@", url)
+    """The URL without its password, for messages and logs: `user:***@`, and
+    `password=***` in its query. A URL too broken to take apart is not shown."""
+    if not url.startswith(("postgresql://", "postgres://")):
+        return "(the --store URL)"
+    shown = re.sub(r"^(postgres(?:ql)?://[^/?#@]*?:)[^@/?#]*@", r"\1***@", url)
+    return re.sub(r"(?i)([?&]password=)[^&#]*", r"\1***", shown)
+
+
+def _safe_detail(exc: BaseException, url: str) -> str:
+    """The database's words, unless they repeat any part of the URL's secret
+    (libpq quotes the bad part of a malformed URL, password included)."""
+    text = _first_line(exc)
+    secrets_ = re.findall(r"^postgres(?:ql)?://[^/?#@]*?:([^@/?#]*)@", url) + re.findall(r"(?i)[?&]password=([^&#]*)", url)
+    if any(secret and secret in text for secret in secrets_) or "://" in text:
+        return "the URL could not be read"
+    return text
 
 
 def _schema() -> list[str]:
@@ -87,10 +112,10 @@ class PgDatabase:
             # request waits that long for a connection, then gets its 503.
             self._pool = ConnectionPool(url, min_size=1, max_size=pool_size, open=False,
                                         timeout=POOL_WAIT_SECONDS, check=ConnectionPool.check_connection,
-                                        kwargs={"connect_timeout": CONNECT_TIMEOUT_SECONDS})
+                                        reconnect_timeout=RECONNECT_SECONDS, kwargs=SESSION_OPTIONS)
             self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_SECONDS + 1)
         except Exception as exc:
-            raise StoreError(f"Cannot reach the database {self.path}: {_first_line(exc)}. "
+            raise StoreError(f"Cannot reach the database {self.path}: {_safe_detail(exc, url)}. "
                              "Check that PostgreSQL is running and the URL is right.") from None
         try:
             self._check_schema()
@@ -116,6 +141,11 @@ class PgDatabase:
     def write(self) -> Iterator[_Connection]:
         try:
             with self._pool.connection() as conn, conn.transaction():
+                # READ COMMITTED whatever the database's default: under REPEATABLE
+                # READ the snapshot is taken at the lock call, before the wait, and
+                # the reads after it would miss the previous writer's commit (an
+                # attack pass made a session outlive a password change that way).
+                conn.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
                 yield _Connection(conn)
         except self._errors as exc:
@@ -144,6 +174,7 @@ def migrate(url: str) -> tuple[int | None, int]:
     where = redact(url)
     try:
         with psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_SECONDS) as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
             conn.execute(f"CREATE TABLE IF NOT EXISTS {_SCHEMA_TABLE} "
                          "(version INTEGER NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
@@ -158,7 +189,7 @@ def migrate(url: str) -> tuple[int | None, int]:
                     conn.execute(statement)
                 conn.execute(f"INSERT INTO {_SCHEMA_TABLE} (version) VALUES (%s)", (SCHEMA_VERSION,))
     except psycopg.Error as exc:
-        raise StoreError(f"Cannot set up the store in the database {where}: {_first_line(exc)}.") from None
+        raise StoreError(f"Cannot set up the store in the database {where}: {_safe_detail(exc, url)}.") from None
     return found, SCHEMA_VERSION
 
 

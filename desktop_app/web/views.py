@@ -108,10 +108,19 @@ async def root(request: Request) -> RedirectResponse:
     return RedirectResponse(HOME, status_code=303)
 
 
+async def _account_count(request: Request) -> int:
+    """How many accounts: a read of the local file, or, on a team server's
+    database, a network round trip made off the event loop (a slow one there
+    stalled every request of the instance, /healthz too)."""
+    store = request.app.state.store
+    if store.sessions.remote:
+        return int(await run_in_threadpool(store.accounts.count))
+    return int(store.accounts.count())
+
+
 async def login_form(request: Request) -> Response:
-    accounts = request.app.state.store.accounts
     next = request.query_params.get("next")
-    if accounts.count() == 0:
+    if await _account_count(request) == 0:
         return RedirectResponse("/setup", status_code=303)
     ctx = context_of(request)
     if ctx and ctx.username:
@@ -151,7 +160,7 @@ async def login_submit(request: Request) -> Response:
 
 
 async def setup_form(request: Request) -> Response:
-    if request.app.state.store.accounts.count() > 0:
+    if await _account_count(request) > 0:
         return RedirectResponse("/login", status_code=303)
     csrf = Csrf.of(request)
     return _html(pages.setup_page(csrf=csrf.token), csrf=csrf)
@@ -160,7 +169,7 @@ async def setup_form(request: Request) -> Response:
 async def setup_submit(request: Request) -> Response:
     state = request.app.state
     accounts = state.store.accounts
-    if accounts.count() > 0:
+    if await _account_count(request) > 0:
         return RedirectResponse("/login", status_code=303)
     form = await request.form()
     username = str(form.get("username") or "")

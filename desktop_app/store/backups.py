@@ -24,6 +24,7 @@ import os
 import re
 import sqlite3
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,14 +119,8 @@ def make_backup(source: Path, target: Path) -> Backup:
     partial = target.with_name(target.name + ".partial")
     _remove_with_companions(partial)  # a leftover of a backup cut short (or a symlink): never written through
     try:
-        with contextlib.closing(connect(source)) as src:
-            # O_EXCL | O_NOFOLLOW: our own new file, not one that was put there.
-            os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600))
-            with contextlib.closing(sqlite3.connect(partial, isolation_level=None)) as dst:
-                src.backup(dst)
-                # One file, no -wal beside it: a backup is copied and moved as it is.
-                dst.execute("PRAGMA journal_mode = DELETE")
-                accounts = _check(dst, what=f"The data store {str(source)!r}")
+        with contextlib.closing(connect(source)) as src, _copied(src, partial) as dst:
+            accounts = _check(dst, what=f"The data store {str(source)!r}")
         _fsync(partial)
         os.replace(partial, target)
         _fsync(target.parent)
@@ -181,17 +176,12 @@ def restore_backup(backup: Path, store: Path, *, label: str = "replaced") -> Pat
     _remove_with_companions(incoming)
     try:
         uri = "file:" + quote_uri(backup) + "?mode=ro&immutable=1"
-        with contextlib.closing(sqlite3.connect(uri, uri=True)) as src:
-            fd = os.open(incoming, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            os.close(fd)
-            with contextlib.closing(sqlite3.connect(incoming, isolation_level=None)) as dst:
-                src.backup(dst)
-                dst.execute("PRAGMA journal_mode = DELETE")
-                dst.execute("BEGIN IMMEDIATE")
-                dst.execute("DELETE FROM sessions")
-                dst.execute("DELETE FROM login_failures")
-                dst.execute("COMMIT")
-                _check(dst, what=f"The restored copy {str(incoming)!r}")
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as src, _copied(src, incoming) as dst:
+            dst.execute("BEGIN IMMEDIATE")
+            dst.execute("DELETE FROM sessions")
+            dst.execute("DELETE FROM login_failures")
+            dst.execute("COMMIT")
+            _check(dst, what=f"The restored copy {str(incoming)!r}")
         _fsync(incoming)
         replaced = set_aside(store, label=label) if store.exists() else None
         os.replace(incoming, store)
@@ -232,6 +222,16 @@ def due(folder: Path, now: float) -> bool:
 
 
 # -- helpers ---------------------------------------------------------------
+@contextlib.contextmanager
+def _copied(src: sqlite3.Connection, path: Path) -> Iterator[sqlite3.Connection]:
+    """A copy of `src` in a new file at `path`, open: created O_EXCL | O_NOFOLLOW
+    (our own file, never one that was put there, nor what a symlink names), and
+    in journal mode DELETE: one file, no -wal beside it, copied and moved as it is."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600))
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as dst:
+        src.backup(dst)
+        dst.execute("PRAGMA journal_mode = DELETE")
+        yield dst
 def connect(path: Path) -> sqlite3.Connection:
     """A plain connection for reading a store that exists, perhaps while the
     app writes it. Not `mode=ro`: a read-only connection cannot fold the WAL

@@ -6,6 +6,7 @@
     store restore PATH        put a backup back (only while the app is closed)
     store set-aside           move a damaged store aside and start fresh
     store init --store URL    create or upgrade a team server's store on PostgreSQL
+    store copy --from PATH --to URL   a desktop's accounts and saved values onto it
 
 Every failure is a UserError (one line on stderr, from cli.main). Nothing here
 runs at import: the parser is built by `add_commands`, the work by `run`.
@@ -45,12 +46,19 @@ def add_commands(sub: argparse._SubParsersAction, add_options: Callable[[argpars
                                                      "and start fresh"))
     add_options(actions.add_parser("init", help="create or upgrade the store in the PostgreSQL database "
                                                 "that --store names (a team server)"))
+    p = actions.add_parser("copy", help="copy a desktop's accounts and saved values to a team server's store "
+                                        "(never sessions, never over an account it already has)")
+    p.add_argument("--from", dest="source", required=True, metavar="PATH", help="a data directory, or its store file")
+    p.add_argument("--to", dest="target", metavar="URL", help="the server's postgresql:// URL (default: --store)")
+    add_options(p)
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
     action = args.store_command
     if action == "init":
         return init(settings)
+    if action == "copy":
+        return copy(settings, Path(args.source), args.target)
     if settings.store_url is not None:
         raise UserError(f"store {action} is for the SQLite store in a data directory; on PostgreSQL use "
                         "its own tools (pg_dump, pg_restore, psql).", exit_code=2)
@@ -82,6 +90,29 @@ def init(settings: Settings) -> int:
               f"{current().slug} users add NAME --store URL")
     else:
         print(f"Upgraded the store in {where} from schema {found} to {now}.")
+    return 0
+
+
+def copy(settings: Settings, source: Path, target: str | None) -> int:
+    from desktop_app.paths import db_filename
+    from desktop_app.settings import parse_store
+    from desktop_app.store.pg import PgDatabase
+    from desktop_app.store.transfer import copy_accounts, read_desktop_store
+
+    url = parse_store(target, name="--to") if target else settings.store_url
+    if url is None:
+        raise UserError("store copy: say where to, with --to postgresql://USER@HOST/DB.", exit_code=2)
+    path = source / db_filename() if source.is_dir() else source
+    if not path.is_file():
+        raise UserError(f"There is no data store at {str(path)!r}.", exit_code=2)
+    users, values = read_desktop_store(path)  # first: a bad source is said before the server is reached
+    db = PgDatabase(url)
+    try:
+        done = copy_accounts(users, values, db)
+    finally:
+        db.close()
+    skipped = f"; skipped {len(done.skipped)} the server already has: {', '.join(done.skipped)}" if done.skipped else ""
+    print(f"Copied {len(done.accounts)} account(s) and {done.values} saved value(s) to {db.path}{skipped}.")
     return 0
 
 

@@ -169,3 +169,42 @@ def test_a_nul_in_a_name_is_a_wrong_password_not_an_outage(instances: tuple[Live
     with first.client() as client:
         r = sign_in(client, "al\x00ice", PASSWORD)
         assert r.status_code == 401 and "Wrong username or password." in r.text
+
+
+def test_store_copy_moves_a_desktop_onto_the_server_once(pg_url: str, tmp_path: Path) -> None:
+    from desktop_app.store import open_store
+
+    desktop = tmp_path / "desktop"
+    for name, password in (("alice", PASSWORD), ("bob", "bob's desktop password")):
+        r = run_cli("users", "add", name, "--password-stdin", "--data-dir", str(desktop), input=password + "\n")
+        assert r.returncode == 0, r.stderr
+    local = open_store(make_settings(desktop))
+    local.sessions.set_user_value("alice", "notes", {"text": "from the desktop"})
+    local.sessions.set_user_value("bob", "notes", {"text": "bob's desktop notes"})
+    local.sessions.create("alice", {"kept": True})  # a session: never copied
+    local.close()
+    # The server already has a bob: another person, perhaps. Never overwritten, nothing merged.
+    r = run_cli("users", "add", "bob", "--password-stdin", "--store", pg_url, input="bob's server password\n")
+    assert r.returncode == 0, r.stderr
+
+    r = run_cli("store", "copy", "--from", str(desktop), "--to", pg_url)
+    assert r.returncode == 0, r.stderr
+    assert "Copied 1 account(s) and 1 saved value(s)" in r.stdout and "skipped 1" in r.stdout and "bob" in r.stdout
+    again = run_cli("store", "copy", "--from", str(desktop / "desktop-app.sqlite3"), "--to", pg_url)
+    assert again.returncode == 0 and "Copied 0 account(s)" in again.stdout, again.stderr  # safe to run twice
+
+    server = LiveServer(make_settings(tmp_path / "server", store=pg_url))
+    try:
+        with server.client() as client:
+            assert sign_in(client, "alice").status_code == 303  # with the password she had
+            assert call_event(client, "load_notes", [])[0]["value"] == "from the desktop"
+        with server.client() as client:
+            assert sign_in(client, "bob", "bob's desktop password").status_code == 401
+            assert sign_in(client, "bob", "bob's server password").status_code == 303
+            assert call_event(client, "load_notes", [])[0]["value"] == ""  # the desktop bob's notes stayed home
+        with server.services.db.read() as conn:
+            assert conn.execute("SELECT count(*) FROM sessions WHERE username = 'alice'").fetchone()[0] == 1  # ours
+    finally:
+        server.close()
+    assert_one_line_error(run_cli("store", "copy", "--from", str(tmp_path / "nothing"), "--to", pg_url), "no data store")
+    assert_one_line_error(run_cli("store", "copy", "--from", str(desktop)), "--to postgresql://")

@@ -33,6 +33,13 @@ class StoreError(UserError):
         self.public = public or "The app's data could not be saved or read. Try again; details are in the log."
 
 
+class StoreBusy(StoreError):
+    """`write(wait=False)`: another writer holds the store's write lock just now."""
+
+    def __init__(self) -> None:
+        super().__init__("The data store is busy; try again in a moment.")
+
+
 class DamagedStoreError(StoreError):
     """The store file is there but is not a readable database of ours (not a
     database, truncated, corrupt). It is left untouched; the person may choose

@@ -229,3 +229,53 @@ def test_two_processes_write_at_once_and_lose_nothing(tmp_path: Path) -> None:
         assert conn.execute("SELECT COUNT(*) FROM user_data").fetchone()[0] == 300
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     database.close()
+
+
+def test_touch_is_skipped_while_another_writer_holds_the_lock(db: Database, request: pytest.FixtureRequest) -> None:
+    """Bookkeeping: it never waits (on PostgreSQL a stuck writer elsewhere made
+    every request's touch hold a pool connection until none was left)."""
+    import threading
+    import time
+
+    clock = Clock()
+    store = SqlSessionStore(db, idle_seconds=600, max_seconds=6000, clock=clock)
+    add_account(db, "alice")
+    token, _ = store.create("alice")
+    clock.now += 120
+    started, release = threading.Event(), threading.Event()
+    pg_url = request.getfixturevalue("pg_url") if db.dialect == "postgresql" else ""  # the db fixture's own
+
+    def hold_the_lock() -> None:  # another process's long write, here another connection
+        other = type(db)(db.path) if db.dialect == "sqlite" else None
+        if other is None:
+            import psycopg
+
+            from desktop_app.store.pg import WRITE_LOCK
+
+            conn = psycopg.connect(pg_url)
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+            started.set()
+            release.wait(10)
+            conn.rollback()
+            conn.close()
+        else:
+            with other.write():
+                started.set()
+                release.wait(10)
+            other.close()
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    try:
+        assert started.wait(10)
+        t0 = time.monotonic()
+        store.touch(token)  # skipped, at once
+        assert time.monotonic() - t0 < 1.5
+    finally:
+        release.set()
+        holder.join(10)
+    got = store.get(token)
+    assert got is not None and got.last_seen == 1_000_000.0  # not moved: skipped
+    store.touch(token)  # nobody else writing: done
+    got = store.get(token)
+    assert got is not None and got.last_seen == clock.now

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
-from desktop_app.errors import DamagedStoreError, StoreError
+from desktop_app.errors import DamagedStoreError, StoreBusy, StoreError
 
 # 2: user_files (which account was given which of Gradio's temp files). Every
 # statement below is IF NOT EXISTS, so opening an older store adds what it lacks.
@@ -121,14 +121,14 @@ class StoreDatabase(Protocol):
     dialect: str
     path: Any  # what messages name: a file, or a URL without its password
 
-    def write(self) -> contextlib.AbstractContextManager[Any]: ...
+    def write(self, *, wait: bool = True) -> contextlib.AbstractContextManager[Any]: ...
 
     def read(self) -> contextlib.AbstractContextManager[Any]: ...
 
     def close(self) -> None: ...
 
 
-def _begin_immediate(conn: sqlite3.Connection) -> None:
+def _begin_immediate(conn: sqlite3.Connection, *, wait: bool = True) -> None:
     """BEGIN IMMEDIATE, retried every fraction of a millisecond while another
     connection holds the write lock, for up to BUSY_TIMEOUT_MS.
 
@@ -147,7 +147,10 @@ def _begin_immediate(conn: sqlite3.Connection) -> None:
                 conn.execute("BEGIN IMMEDIATE")
                 return
             except sqlite3.OperationalError as exc:
-                if getattr(exc, "sqlite_errorcode", 0) & 0xFF != _SQLITE_BUSY or time.monotonic() > deadline:
+                busy = getattr(exc, "sqlite_errorcode", 0) & 0xFF == _SQLITE_BUSY
+                if busy and not wait:
+                    raise StoreBusy() from None
+                if not busy or time.monotonic() > deadline:
                     raise
             time.sleep(random.uniform(0.0001, 0.0005))
     finally:
@@ -242,13 +245,15 @@ class Database:
         return conn
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
+    def write(self, *, wait: bool = True) -> Iterator[sqlite3.Connection]:
         """A write transaction: BEGIN IMMEDIATE takes the write lock up front, so
-        two processes never deadlock half-way through a read-then-write."""
+        two processes never deadlock half-way through a read-then-write.
+        `wait=False`: StoreBusy at once if another process is writing (for
+        bookkeeping that may be skipped)."""
         with self._lock:
             conn = self._conn
             try:
-                _begin_immediate(conn)
+                _begin_immediate(conn, wait=wait)
             except sqlite3.Error as exc:
                 raise self._write_error(exc) from None
             try:

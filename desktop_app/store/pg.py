@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from desktop_app.errors import StoreError
+from desktop_app.errors import StoreBusy, StoreError
 from desktop_app.store.db import SCHEMA_SQL, SCHEMA_VERSION
 
 WRITE_LOCK = 0x6465736B  # "desk": the one advisory lock all write transactions take
@@ -138,15 +138,21 @@ class PgDatabase:
                              f"upgrade it with: store init --store URL.")
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[_Connection]:
+    def write(self, *, wait: bool = True) -> Iterator[_Connection]:
+        """`wait=False`: StoreBusy at once if another writer holds the lock (for
+        bookkeeping that may be skipped: a stuck writer elsewhere must not make
+        every request's `touch` hold a pool connection while it waits)."""
         try:
-            with self._pool.connection() as conn, conn.transaction():
+            with self._pool.connection(timeout=None if wait else 0.5) as conn, conn.transaction():
                 # READ COMMITTED whatever the database's default: under REPEATABLE
                 # READ the snapshot is taken at the lock call, before the wait, and
                 # the reads after it would miss the previous writer's commit (an
                 # attack pass made a session outlive a password change that way).
                 conn.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+                if wait:
+                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+                elif not conn.execute("SELECT pg_try_advisory_xact_lock(%s)", (WRITE_LOCK,)).fetchone()[0]:
+                    raise StoreBusy()
                 yield _Connection(conn)
         except self._errors as exc:
             raise self._error(exc) from None

@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from desktop_app.errors import StoreBusy
 from desktop_app.store.db import StoreDatabase
 from desktop_app.store.protocols import Session, SessionEnded, SignInRefused
 
@@ -128,11 +129,16 @@ class SqlSessionStore:
         return self._row(row) if row else None
 
     def touch(self, token: str) -> None:
-        with self.db.write() as conn:
-            conn.execute(
-                "UPDATE sessions SET last_seen = ? WHERE id_hash = ?",
-                (self._clock(), hash_token(token)),
-            )
+        # Bookkeeping: with another writer busy, skipped (the next request a
+        # minute on does it). A missed touch can end a session sooner, never later.
+        try:
+            with self.db.write(wait=False) as conn:
+                conn.execute(
+                    "UPDATE sessions SET last_seen = ? WHERE id_hash = ?",
+                    (self._clock(), hash_token(token)),
+                )
+        except StoreBusy:
+            pass
 
     def any_kept(self) -> bool:
         with self.db.read() as conn:

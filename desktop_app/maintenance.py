@@ -255,8 +255,7 @@ def _store_counts(store: Path, settings: Settings) -> list[tuple[str, str]]:
             kept = one(f"SELECT count(*) {FROM_LIVE} WHERE {LIVE} AND {KEPT['sqlite']}", *bounds)
             values = one("SELECT count(*) FROM user_data")
     except sqlite3.Error as exc:
-        raise UserError(f"Cannot read the data store {str(store)!r} ({exc}); "
-                        f"see '{current().slug} store set-aside' if it is damaged.") from None
+        raise UserError(f"Cannot read the data store {str(store)!r} ({exc}). {damaged_store_hint(settings)}") from None
     health = "ok" if check == "ok" else f"DAMAGED ({check}); see '{current().slug} store restore'"
     return [("Check", health), ("Schema", str(version)), ("Accounts", str(accounts)),
             ("Sessions", f"{live} live ({kept} kept signed in), {sessions - live} ended, purged hourly while running"),

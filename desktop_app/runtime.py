@@ -198,8 +198,10 @@ class Runtime:
         from desktop_app.store import backups
 
         folder, keep = self.settings.dirs.backups, self.settings.keep_backups
+        if keep == 0 or self.settings.store_url is not None:  # PostgreSQL is backed up with its own tools
+            return
         try:
-            if keep == 0 or not backups.due(folder, time.time()):
+            if not backups.due(folder, time.time()):
                 return
             ensure_private_dir(folder, what="backups folder", flag="--data-dir")
             made = backups.make_backup(self.settings.dirs.db_path, backups.next_backup_path(folder, time.time()))

@@ -104,9 +104,9 @@ def parse_store(value: str, *, name: str) -> str:
     text = str(value).strip()
     if not text.startswith(("postgresql://", "postgres://")):
         # Not echoed: a URL can carry a password.
-        scheme = text.split("://", 1)[0] + "://" if "://" in text else "no scheme"
-        raise UserError(f"{name} must be a PostgreSQL URL such as postgresql://USER@HOST/DB, not {scheme[:20]!r} "
-                        "(leave it out for the data directory's own store).", exit_code=2)
+        raise UserError(f"{name} must be a PostgreSQL URL such as postgresql://USER@HOST/DB; "
+                        "the value given does not start with postgresql:// (it is not shown: it may hold a password).",
+                        exit_code=2)
     return text
 
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from desktop_app.web.gate import session_cookie
-from tests.support.helpers import PASSWORD, LiveServer, assert_one_line_error, make_settings, run_cli, sign_in
+from tests.support.helpers import PASSWORD, LiveServer, assert_one_line_error, launched_client, make_settings, run_cli, sign_in
 from tests.test_web import call_event
 
 
@@ -208,3 +208,38 @@ def test_store_copy_moves_a_desktop_onto_the_server_once(pg_url: str, tmp_path: 
         server.close()
     assert_one_line_error(run_cli("store", "copy", "--from", str(tmp_path / "nothing"), "--to", pg_url), "no data store")
     assert_one_line_error(run_cli("store", "copy", "--from", str(desktop)), "--to postgresql://")
+
+
+def test_the_health_checks_answer_whatever_cookies_they_are_sent(
+    instances: tuple[LiveServer, LiveServer], postgres  # type: ignore[no-untyped-def]
+) -> None:
+    first, _ = instances
+    with first.client() as client:
+        assert sign_in(client, "alice").status_code == 303
+        postgres.stop()
+        try:
+            assert client.get("/healthz").status_code == 200  # the process answers, the session is not looked up
+            r = client.get("/readyz")
+            assert r.status_code == 503 and r.json() == {"ready": False}
+        finally:
+            postgres.start()
+
+
+def test_a_team_server_makes_no_sqlite_backup(pg_url: str, tmp_path: Path) -> None:
+    from tests.support.helpers import AppProcess
+
+    data = tmp_path / "data"
+    app = AppProcess(data, "--store", pg_url)
+    try:
+        with launched_client(app.wait_ready()) as client:
+            assert client.get("/readyz").status_code in (200, 503)
+        deadline = time.monotonic() + 60
+        # The sweep of temp files runs once the UI is built, right before the daily backup.
+        while "temporary file(s) removed" not in (data / "logs" / "desktop-app.log").read_text():
+            assert time.monotonic() < deadline, app.log_tail()
+            time.sleep(0.2)
+        time.sleep(1)
+    finally:
+        assert app.stop() == 0
+    log = (data / "logs" / "desktop-app.log").read_text()
+    assert "could not back up" not in log and not (data / "backups").exists(), log

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 # /_instance/show answers only to the token in the owner-only instance file.
 PUBLIC_PATHS = frozenset({"/login", "/setup", "/logout", "/healthz", "/readyz", "/_instance/show"})
 PUBLIC_PREFIXES = ("/static/",)
+HEALTH_PATHS = frozenset({"/healthz", "/readyz"})
 
 
 def session_cookie() -> str:
@@ -80,6 +81,9 @@ class SessionGate:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        if scope["path"] in HEALTH_PATHS:  # a proxy's checks: no session to look up, whatever it sends
             await self.app(scope, receive, send)
             return
         token = cookie_value(scope, session_cookie())

@@ -22,8 +22,15 @@ class WindowApp(AppProcess):
         super().__init__(data_dir, *extra_args, env={**xdisplay.app_env(), **(extra_env or {})},
                          command=command, headless=False)
         self.x = xdisplay
-        self.window = xdisplay.find_window(self.proc.pid)
         self.children: set[int] = set()
+        try:
+            # Qt WebEngine's first window, on a loaded 2-core machine, once took over 30 s.
+            self.window = xdisplay.find_window(self.proc.pid, timeout=60)
+        except AssertionError as exc:
+            # Not left running into the next test (its pipes and the process were
+            # reported there as unraisable warnings); and say where it stuck.
+            self.kill()
+            raise AssertionError(f"{exc}; {self.log_tail(15)}\nstderr: {self.stderr()[-2000:]}") from None
 
     def note_children(self) -> None:
         self.children |= descendants(self.proc.pid)

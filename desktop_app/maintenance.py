@@ -263,8 +263,10 @@ def _store_counts(store: Path, settings: Settings) -> list[tuple[str, str]]:
 
 
 def _store_size(store: Path) -> int:
+    from desktop_app.store.db import COMPANIONS
+
     total = 0
-    for suffix in ("", "-wal", "-shm", "-journal"):
+    for suffix in ("", *COMPANIONS):
         with contextlib.suppress(OSError):
             total += os.stat(store.with_name(store.name + suffix)).st_size
     return total

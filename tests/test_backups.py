@@ -296,6 +296,6 @@ def test_the_screen_offers_the_newest_backup_that_works(data_dir: Path) -> None:
     (good,) = (data_dir / "backups").iterdir()
     damaged = backups.next_backup_path(data_dir / "backups", time.time() + 30)
     damaged.write_bytes(b"SQLite format 3\x00" + b"\xff" * 5000)  # newest, but not a database any more
-    assert backups.latest_backup(data_dir / "backups").path == damaged  # what the CLI's hint names
+    assert backups.list_backups(data_dir / "backups")[-1].path == damaged  # the newest by name
     usable = backups.latest_usable_backup(data_dir / "backups")
     assert usable is not None and usable.path == good

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from desktop_app.errors import StoreError
 from desktop_app.identity import current
-from desktop_app.store.db import BUSY_TIMEOUT_MS, SCHEMA_VERSION, SQLITE_HEADER, set_aside
+from desktop_app.store.db import BUSY_TIMEOUT_MS, COMPANIONS, SCHEMA_VERSION, SQLITE_HEADER, set_aside
 
 DAY_SECONDS = 86400
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -42,7 +42,7 @@ class Backup:
     path: Path
     made: float  # when it was made (seconds since the epoch)
     size: int
-    accounts: int
+    accounts: int | None = None  # known once checked (make_backup)
 
 
 def _name_pattern() -> re.Pattern[str]:
@@ -81,13 +81,8 @@ def list_backups(folder: Path, *, now: float | None = None) -> list[Backup]:
             continue
         if made > latest:
             continue
-        found.append((made, int(match.group(2) or 1), Backup(path=entry, made=made, size=size, accounts=-1)))
+        found.append((made, int(match.group(2) or 1), Backup(path=entry, made=made, size=size)))
     return [backup for *_, backup in sorted(found, key=lambda t: t[:2])]
-
-
-def latest_backup(folder: Path) -> Backup | None:
-    backups = list_backups(folder)
-    return backups[-1] if backups else None
 
 
 def latest_usable_backup(folder: Path) -> Backup | None:
@@ -155,9 +150,7 @@ def check_backup(path: Path) -> int:
             raise StoreError(f"{str(path)!r} has a -wal file beside it, so it is not a whole backup; "
                              "make one with 'store backup' instead.")
     try:
-        # Read-only and immutable: checking a backup never changes it, nor puts a journal beside it.
-        uri = "file:" + quote_uri(path) + "?mode=ro&immutable=1"
-        with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
+        with contextlib.closing(_open_unchanged(path)) as conn:
             return _check(conn, what=f"The backup {str(path)!r}")
     except sqlite3.Error as exc:
         raise StoreError(f"The backup {str(path)!r} cannot be read ({exc}).") from None
@@ -175,8 +168,7 @@ def restore_backup(backup: Path, store: Path, *, label: str = "replaced") -> Pat
     incoming = store.with_name(store.name + ".restoring")
     _remove_with_companions(incoming)
     try:
-        uri = "file:" + quote_uri(backup) + "?mode=ro&immutable=1"
-        with contextlib.closing(sqlite3.connect(uri, uri=True)) as src, _copied(src, incoming) as dst:
+        with contextlib.closing(_open_unchanged(backup)) as src, _copied(src, incoming) as dst:
             dst.execute("BEGIN IMMEDIATE")
             dst.execute("DELETE FROM sessions")
             dst.execute("DELETE FROM login_failures")
@@ -232,6 +224,14 @@ def _copied(src: sqlite3.Connection, path: Path) -> Iterator[sqlite3.Connection]
         src.backup(dst)
         dst.execute("PRAGMA journal_mode = DELETE")
         yield dst
+
+
+def _open_unchanged(path: Path) -> sqlite3.Connection:
+    """Read-only and immutable: reading a backup never changes it, nor puts a
+    journal beside it (check_backup refuses one with a -wal, which this skips)."""
+    return sqlite3.connect("file:" + quote_uri(path) + "?mode=ro&immutable=1", uri=True)
+
+
 def connect(path: Path) -> sqlite3.Connection:
     """A plain connection for reading a store that exists, perhaps while the
     app writes it. Not `mode=ro`: a read-only connection cannot fold the WAL
@@ -276,5 +276,5 @@ def _remove(path: Path) -> None:
 
 
 def _remove_with_companions(path: Path) -> None:
-    for suffix in ("", "-journal", "-wal", "-shm"):
+    for suffix in ("", *COMPANIONS):
         _remove(path.with_name(path.name + suffix))

@@ -72,7 +72,7 @@ BUSY_TIMEOUT_MS = 10_000
 _SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
 _SQLITE_READONLY, _SQLITE_FULL = 8, 13
 _SQLITE_BUSY = 5  # another connection holds the lock
-_COMPANIONS = ("-wal", "-shm", "-journal")
+COMPANIONS = ("-wal", "-shm", "-journal")  # the files SQLite keeps beside a database
 SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite 3 database
 
 
@@ -97,7 +97,7 @@ def set_aside(path: Path, *, now: float | None = None, label: str = "damaged") -
         target = path.with_name(f"{path.name}.{label}-{stamp}-{n}")
     moved: list[tuple[Path, Path]] = []
     try:
-        for suffix in _COMPANIONS:  # companions first: the main file is what marks "still there"
+        for suffix in COMPANIONS:  # companions first: the main file is what marks "still there"
             companion = path.with_name(path.name + suffix)
             if companion.exists():
                 os.replace(companion, target.with_name(target.name + suffix))

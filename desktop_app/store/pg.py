@@ -48,20 +48,24 @@ SESSION_OPTIONS: dict[str, Any] = {
 }
 
 
+# Where a postgresql:// URL carries its password: user:PASSWORD@, or ?password=.
+_USERINFO_PASSWORD = re.compile(r"^(postgres(?:ql)?://[^/?#@]*?:)([^@/?#]*)@")
+_QUERY_PASSWORD = re.compile(r"(?i)([?&]password=)([^&#]*)")
+
+
 def redact(url: str) -> str:
     """The URL without its password, for messages and logs: `user:***@`, and
     `password=***` in its query. A URL too broken to take apart is not shown."""
     if not url.startswith(("postgresql://", "postgres://")):
         return "(the --store URL)"
-    shown = re.sub(r"^(postgres(?:ql)?://[^/?#@]*?:)[^@/?#]*@", r"\1***@", url)
-    return re.sub(r"(?i)([?&]password=)[^&#]*", r"\1***", shown)
+    return _QUERY_PASSWORD.sub(r"\1***", _USERINFO_PASSWORD.sub(r"\1***@", url))
 
 
 def _safe_detail(exc: BaseException, url: str) -> str:
     """The database's words, unless they repeat any part of the URL's secret
     (libpq quotes the bad part of a malformed URL, password included)."""
     text = _first_line(exc)
-    secrets_ = re.findall(r"^postgres(?:ql)?://[^/?#@]*?:([^@/?#]*)@", url) + re.findall(r"(?i)[?&]password=([^&#]*)", url)
+    secrets_ = [m.group(2) for pattern in (_USERINFO_PASSWORD, _QUERY_PASSWORD) for m in pattern.finditer(url)]
     if any(secret and secret in text for secret in secrets_) or "://" in text:
         return "the URL could not be read"
     return text
@@ -144,14 +148,7 @@ class PgDatabase:
         every request's `touch` hold a pool connection while it waits)."""
         try:
             with self._pool.connection(timeout=None if wait else 0.5) as conn, conn.transaction():
-                # READ COMMITTED whatever the database's default: under REPEATABLE
-                # READ the snapshot is taken at the lock call, before the wait, and
-                # the reads after it would miss the previous writer's commit (an
-                # attack pass made a session outlive a password change that way).
-                conn.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
-                if wait:
-                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
-                elif not conn.execute("SELECT pg_try_advisory_xact_lock(%s)", (WRITE_LOCK,)).fetchone()[0]:
+                if not _take_write_lock(conn, wait=wait):
                     raise StoreBusy()
                 yield _Connection(conn)
         except self._errors as exc:
@@ -180,8 +177,7 @@ def migrate(url: str) -> tuple[int | None, int]:
     where = redact(url)
     try:
         with psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_SECONDS) as conn, conn.transaction():
-            conn.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+            _take_write_lock(conn, wait=True)
             conn.execute(f"CREATE TABLE IF NOT EXISTS {_SCHEMA_TABLE} "
                          "(version INTEGER NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
             row = conn.execute(f"SELECT max(version) FROM {_SCHEMA_TABLE}").fetchone()
@@ -197,6 +193,19 @@ def migrate(url: str) -> tuple[int | None, int]:
     except psycopg.Error as exc:
         raise StoreError(f"Cannot set up the store in the database {where}: {_safe_detail(exc, url)}.") from None
     return found, SCHEMA_VERSION
+
+
+def _take_write_lock(conn: Any, *, wait: bool) -> bool:
+    """First in every write transaction (psycopg's own connection, `%s`).
+    READ COMMITTED whatever the database's default: under REPEATABLE READ the
+    snapshot is taken at the lock call, before the wait, and the reads after it
+    would miss the previous writer's commit (an attack pass made a session
+    outlive a password change that way). `wait=False`: False if it is held."""
+    conn.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+    if wait:
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+        return True
+    return bool(conn.execute("SELECT pg_try_advisory_xact_lock(%s)", (WRITE_LOCK,)).fetchone()[0])
 
 
 def _psycopg() -> tuple[Any, Any]:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 import anyio.to_thread
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 PUBLIC_PATHS = frozenset({"/login", "/setup", "/logout", "/healthz", "/readyz", "/_instance/show"})
 PUBLIC_PREFIXES = ("/static/",)
 HEALTH_PATHS = frozenset({"/healthz", "/readyz"})
+T = TypeVar("T")
 
 
 def session_cookie() -> str:
@@ -88,12 +90,7 @@ class SessionGate:
             return
         token = cookie_value(scope, session_cookie())
         try:
-            if not token:
-                session = None
-            elif self.store.remote:  # a network round trip: not on the event loop
-                session = await anyio.to_thread.run_sync(self.store.get, token)
-            else:  # a lookup in the local file, well under a millisecond
-                session = self.store.get(token)
+            session = await store_call(self.store, self.store.get, token) if token else None
         except StoreError as exc:  # the database is unreachable: one sentence, no session
             await _unavailable(exc, scope, receive, send)
             return
@@ -141,19 +138,23 @@ async def _deny(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 async def _unavailable(exc: StoreError, scope: Scope, receive: Receive, send: Send) -> None:
-    from starlette.responses import HTMLResponse
-
-    from desktop_app.web import pages
-
-    log.error("session check: %s", exc.message)
-    no_store = {"cache-control": "no-store"}
     if scope["type"] == "websocket":
+        log.error("session check: %s", exc.message)
         await send({"type": "websocket.close", "code": 1011})
         return
-    response: Response
-    if _wants_page(scope):
-        headers = {**no_store, "content-security-policy": pages.PAGE_CSP}  # as every page of ours
-        response = HTMLResponse(pages.problem_page(message=exc.public), status_code=503, headers=headers)
-    else:
-        response = JSONResponse({"detail": exc.public}, status_code=503, headers=no_store)
+    from starlette.requests import Request
+
+    from desktop_app.web.views import store_failed  # views imports this module: here, not at the top
+
+    response = await store_failed(Request(scope, receive), exc)
     await response(scope, receive, send)
+
+
+async def store_call(store: SessionStore, fn: Callable[..., T], *args: Any) -> T:
+    """`fn(*args)`: a lookup in the local file, well under a millisecond, made
+    here; on a remote store (a team server's PostgreSQL) a network round trip,
+    made in a worker thread, since a slow one on the event loop stalled every
+    request of the instance, /healthz too."""
+    if store.remote:
+        return await anyio.to_thread.run_sync(lambda: fn(*args))
+    return fn(*args)

@@ -25,7 +25,7 @@ from desktop_app.instance import TOKEN_HEADER
 from desktop_app.store.accounts import LoginResult, LoginStatus
 from desktop_app.web import GRADIO_PATH, pages
 from desktop_app.web.csrf import Csrf
-from desktop_app.web.gate import cookie_value, session_cookie
+from desktop_app.web.gate import cookie_value, session_cookie, store_call
 
 log = logging.getLogger(__name__)
 
@@ -109,13 +109,8 @@ async def root(request: Request) -> RedirectResponse:
 
 
 async def _account_count(request: Request) -> int:
-    """How many accounts: a read of the local file, or, on a team server's
-    database, a network round trip made off the event loop (a slow one there
-    stalled every request of the instance, /healthz too)."""
     store = request.app.state.store
-    if store.sessions.remote:
-        return int(await run_in_threadpool(store.accounts.count))
-    return int(store.accounts.count())
+    return int(await store_call(store.sessions, store.accounts.count))
 
 
 async def login_form(request: Request) -> Response:

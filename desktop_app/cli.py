@@ -19,13 +19,20 @@ from desktop_app.paths import keep_new_files_private
 from desktop_app.settings import OPTIONS, Settings
 
 log = logging.getLogger("desktop_app")
+# How long a team server waits, once asked to stop, for the Gradio events in
+# flight: under the 30 s a supervisor (systemd, Kubernetes) gives before SIGKILL.
+DRAIN_SECONDS = 20.0
 
 
-def _add_options(parser: argparse.ArgumentParser, *, subcommand: bool, all_options: bool = False) -> None:
+APP_SCOPES = ("all", "run", "window")  # settings.Option.scope: what the app itself takes
+SERVE_SCOPES = ("all", "run", "serve")
+
+
+def _add_options(parser: argparse.ArgumentParser, *, subcommand: bool, scopes: Sequence[str] = ("all",)) -> None:
     # Made from the one settings table. Under a subcommand the options use
     # SUPPRESS, so that a value given before the subcommand is not reset.
     for option in OPTIONS:
-        if subcommand and not option.everywhere and not all_options:
+        if option.scope not in (APP_SCOPES if not subcommand else scopes):
             continue
         default = argparse.SUPPRESS if subcommand else None
         helptext = f"{option.help} (default: {option.default}; env {option.env})"
@@ -42,6 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_options(parser, subcommand=False)
 
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    serve = sub.add_parser("serve", help="run as a team server behind a reverse proxy (no window)",
+                           description="Serve the app to a team: no window, no launch token, the first account "
+                           f"from '{app.slug} users add'. See docs/team-server.md.")
+    _add_options(serve, subcommand=True, scopes=SERVE_SCOPES)
     users = sub.add_parser("users", help="manage the accounts on this computer")
     users_sub = users.add_subparsers(dest="users_command", metavar="ACTION", required=True)
     for name, helptext in (("add", "create an account"), ("set-password", "change a password (ends that user's sessions)")):
@@ -58,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     if bundled() is None:  # a shipped app is the person's, not a developer's tool
         from desktop_app.devtools import add_commands
 
-        add_commands(sub, lambda p: _add_options(p, subcommand=True, all_options=True))
+        add_commands(sub, lambda p: _add_options(p, subcommand=True, scopes=APP_SCOPES))
 
     from desktop_app import maintenance
 
@@ -67,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    return Settings.build({option.name: getattr(args, option.name, None) for option in OPTIONS})
+    serve = getattr(args, "command", None) == "serve"
+    return Settings.build({option.name: getattr(args, option.name, None) for option in OPTIONS}, serve=serve)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -263,6 +275,8 @@ def serve_headless(settings: Settings, t0: float) -> int:
         try:
             runtime.start(build_now=True)
             runtime.watch(if_server_dies=f"See the log at {settings.dirs.log_file}.")
+            if settings.serving:  # a team server: what is in flight finishes first
+                runtime.drain(DRAIN_SECONDS)
         except Cancelled:
             pass  # a signal while starting
         finally:

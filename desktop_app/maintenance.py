@@ -95,9 +95,9 @@ def init(settings: Settings) -> int:
 
 def copy(settings: Settings, source: Path, target: str | None) -> int:
     from desktop_app.paths import db_filename
-    from desktop_app.settings import parse_store
     from desktop_app.store.pg import PgDatabase
     from desktop_app.store.transfer import copy_accounts, read_desktop_store
+    from desktop_app.values import parse_store
 
     url = parse_store(target, name="--to") if target else settings.store_url
     if url is None:

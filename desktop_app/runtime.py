@@ -32,6 +32,8 @@ from desktop_app.paths import LAST_PORT, ensure_private_dir, read_private, write
 from desktop_app.settings import Settings
 
 if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
     from desktop_app.store import Store
     from desktop_app.web.gradio_loader import GradioLoader
     from desktop_app.web.server import ServerThread
@@ -58,6 +60,7 @@ class Runtime:
         self.store: Store | None = None
         self.loader: GradioLoader | None = None
         self.server: ServerThread | None = None
+        self.app: Starlette | None = None
         self._remember_port = False
         self.should_exit = threading.Event()
         self._guard = threading.Lock()  # start's steps against stop()
@@ -108,8 +111,10 @@ class Runtime:
         app = create_app(settings, store, loader, show_token=self.lock.token, on_show=on_show,
                          launch_token=token)
 
+        self.app = app
+
         def start_server() -> ServerThread:
-            server = ServerThread(app, sock)
+            server = ServerThread(app, sock, forwarded_allow_ips=settings.forwarded_allow_ips)
             server.start()
             return server
 
@@ -123,7 +128,8 @@ class Runtime:
                             f"see the log at {settings.dirs.log_file}.")
         self.lock.publish(server.url)
         self._remember_port = remember_port  # written in watch(), off the path to the first page
-        log.info("serving %s (ready after %.3fs)", server.url, time.perf_counter() - self.t0)
+        log.info("serving %s%s (ready after %.3fs)", server.url,
+                 f" for {settings.public_url}" if settings.public_url else "", time.perf_counter() - self.t0)
         url = launch_url(server.url, token)
         # Like Jupyter: the address to open carries this launch's token.
         print(f"READY {url}", flush=True)
@@ -211,6 +217,23 @@ class Runtime:
             return
         log.info("housekeeping: store backed up to %s (%d account(s)), %d old backup(s) removed",
                  made.path.name, made.accounts, len(removed))
+
+    def drain(self, timeout: float) -> None:
+        """A team server asked to stop (SIGTERM): from now on /readyz answers 503,
+        so the proxy sends nobody new, and the Gradio requests in flight (an event
+        and its result stream) get up to `timeout` seconds to finish. Then
+        `stop()`: the server closes, and Gradio's queue with it."""
+        app = self.app
+        if app is None:
+            return
+        app.state.draining = True
+        deadline = time.monotonic() + timeout
+        log.info("draining: %d Gradio request(s) in flight", app.state.in_flight())
+        while app.state.in_flight() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        left = app.state.in_flight()
+        log.log(logging.WARNING if left else logging.INFO, "drained%s",
+                f"; {left} request(s) still in flight after {timeout:g} s are cut off" if left else "")
 
     def stop(self) -> None:
         """Ask everything to stop, and wait for it; safe from any thread, at any time."""

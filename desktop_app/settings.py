@@ -22,105 +22,26 @@ from typing import Any
 from desktop_app.errors import UserError
 from desktop_app.identity import current
 from desktop_app.paths import AppDirs, resolve_dirs
+from desktop_app.values import (
+    parse_bind,
+    parse_count,
+    parse_dir,
+    parse_duration,
+    parse_ip_list,
+    parse_port,
+    parse_public_url,
+    parse_size,
+    parse_store,
+    parse_switch,
+    parse_ui,
+    parse_webview,
+)
 
 
 def env_prefix() -> str:
     """The app's own variables: DESKTOP_APP_* for the demo, UNIT_CONVERTER_* for
     an app whose slug is unit-converter (two apps on one machine share none)."""
     return current().slug.upper().replace("-", "_") + "_"
-_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-WEBVIEW_BACKENDS = ("auto", "gtk", "qt")
-_ON = {"1", "true", "yes", "on"}
-_OFF = {"0", "false", "no", "off"}
-
-
-# -- parsers: (value, name of its source) -> value --------------------------
-def parse_duration(value: str, *, name: str) -> int:
-    """'90', '90s', '30m', '12h', '14d' -> seconds (a positive whole number)."""
-    text = str(value).strip().lower()
-    unit = 1
-    if text and text[-1] in _DURATION_UNITS:
-        unit = _DURATION_UNITS[text[-1]]
-        text = text[:-1]
-    if not text.isdigit() or int(text) <= 0:
-        raise UserError(f"{name} must be a positive duration such as 900, 30m, 12h or 14d, not {value!r}.",
-                        exit_code=2)
-    return int(text) * unit
-
-
-def parse_count(value: str | int, *, name: str) -> int:
-    text = str(value).strip()
-    if not (text.isascii() and text.isdigit()):  # isdigit alone takes '²'
-        raise UserError(f"{name} must be a whole number, 0 or more, not {value!r}.", exit_code=2)
-    return int(text)
-
-
-def parse_port(value: str | int, *, name: str = "--port") -> int:
-    try:
-        port = int(value)
-    except (TypeError, ValueError):
-        port = -1
-    if not 0 <= port <= 65535:
-        raise UserError(f"{name} must be a port number from 0 to 65535 (0 picks a free one), not {value!r}.",
-                        exit_code=2)
-    return port
-
-
-def parse_size(value: str | int, *, name: str) -> int:
-    """'100mb', '5gb', '2048' -> bytes."""
-    text = str(value).strip().lower()
-    for suffix, factor in (("gb", 1 << 30), ("mb", 1 << 20), ("kb", 1 << 10), ("b", 1)):
-        if text.endswith(suffix):
-            text, mult = text[: -len(suffix)].strip(), factor
-            break
-    else:
-        mult = 1
-    if not text.isdigit() or int(text) <= 0:
-        raise UserError(f"{name} must be a size such as 100mb or 2gb, not {value!r}.", exit_code=2)
-    return int(text) * mult
-
-
-def parse_switch(value: str | bool, *, name: str) -> bool:
-    """Every on/off setting: 1/true/yes/on or 0/false/no/off; anything else
-    is an error (`DESKTOP_APP_HEADLESS=ture` must not quietly open a window)."""
-    if isinstance(value, bool):
-        return value
-    text = value.strip().lower()
-    if text in _ON:
-        return True
-    if text in _OFF:
-        return False
-    raise UserError(f"{name} must be on or off (1/0, true/false, yes/no), not {value!r}.", exit_code=2)
-
-
-def parse_webview(value: str, *, name: str) -> str:
-    text = str(value).strip().lower()
-    if text not in WEBVIEW_BACKENDS:
-        raise UserError(f"{name} must be one of {', '.join(WEBVIEW_BACKENDS)}, not {value!r}.", exit_code=2)
-    return text
-
-
-def parse_store(value: str, *, name: str) -> str:
-    text = str(value).strip()
-    if not text.startswith(("postgresql://", "postgres://")):
-        # Not echoed: a URL can carry a password.
-        raise UserError(f"{name} must be a PostgreSQL URL such as postgresql://USER@HOST/DB; "
-                        "the value given does not start with postgresql:// (it is not shown: it may hold a password).",
-                        exit_code=2)
-    return text
-
-
-def parse_ui(value: str, *, name: str) -> str:
-    if ":" not in str(value):
-        raise UserError(f"{name} must look like 'package.module:function', not {value!r}.", exit_code=2)
-    return str(value)
-
-
-def parse_dir(value: str, *, name: str) -> Path:
-    # `--data-dir "$UNSET"` would otherwise mean the current directory, wherever that is.
-    if str(value) == "":
-        raise UserError(f"{name} is empty; give it a directory, or leave it out for the default.", exit_code=2)
-    return Path(value)
 
 
 # -- the table ----------------------------------------------------------------
@@ -132,7 +53,9 @@ class Option:
     help: str
     metavar: str | None = None  # None: a switch flag, given without a value
     attr: str | None = None  # the Settings field, when not `name` (None for the directories)
-    everywhere: bool = False  # accepted by the subcommands (users, store) too
+    # Where it is accepted: "all" (the app and every command), "run" (the app and
+    # `serve`), "window" (the app only: the desktop's own), "serve" (`serve` only).
+    scope: str = "run"
 
     @property
     def flag(self) -> str:
@@ -145,17 +68,17 @@ class Option:
 
 OPTIONS: tuple[Option, ...] = (
     Option("data_dir", parse_dir, "the OS's user data folder", "where accounts, sessions and data live",
-           metavar="PATH", everywhere=True),
+           metavar="PATH", scope="all"),
     Option("cache_dir", parse_dir, "DATA_DIR/cache, or the OS's cache folder", "Gradio's temporary files",
-           metavar="PATH", everywhere=True),
+           metavar="PATH", scope="all"),
     Option("log_dir", parse_dir, "DATA_DIR/logs, or the OS's log folder", "the rotating log file",
-           metavar="PATH", everywhere=True),
+           metavar="PATH", scope="all"),
     Option("store", parse_store, "the data directory's SQLite file",
            "a postgresql:// URL: the accounts, sessions and data of a team server", metavar="URL",
-           attr="store_url", everywhere=True),
-    Option("debug", parse_switch, "off", "log more, also to stderr", everywhere=True),
-    Option("headless", parse_switch, "off", "serve only, no window; prints 'READY <url>'"),
-    Option("port", parse_port, "0", "port on 127.0.0.1; 0 = any free port", metavar="N"),
+           attr="store_url", scope="all"),
+    Option("debug", parse_switch, "off", "log more, also to stderr", scope="all"),
+    Option("headless", parse_switch, "off", "serve only, no window; prints 'READY <url>'", scope="window"),
+    Option("port", parse_port, "0", "port to listen on; 0 = any free port", metavar="N"),
     Option("ui", parse_ui, "the app's own", "function returning your gr.Blocks", metavar="MODULE:FUNCTION"),
     Option("session_idle", parse_duration, "24h", "end a session unused this long, e.g. 30m, 24h",
            metavar="DURATION", attr="session_idle_seconds"),
@@ -166,11 +89,17 @@ OPTIONS: tuple[Option, ...] = (
     Option("keep_backups", parse_count, "7", "keep this many daily backups of the store in DATA_DIR/backups "
            "(0: make none)", metavar="N"),
     Option("launch_token", parse_switch, "on", "require this launch's secret URL before any page",
-           metavar="on|off"),
+           metavar="on|off", scope="window"),
     Option("webview", parse_webview, "auto", "the window's web engine on Linux: WebKitGTK, else Qt",
-           metavar="auto|gtk|qt"),
+           metavar="auto|gtk|qt", scope="window"),
     Option("max_upload", parse_size, "100mb", "largest file upload, e.g. 100mb, 2gb", metavar="SIZE",
            attr="max_upload_bytes"),
+    Option("public_url", parse_public_url, "none: required", "serve: the address people open, "
+           "e.g. https://tools.example.com", metavar="URL", scope="serve"),
+    Option("bind", parse_bind, "127.0.0.1", "serve: the address to listen on", metavar="ADDR",
+           attr="host", scope="serve"),
+    Option("forwarded_allow_ips", parse_ip_list, "none", "serve: trust X-Forwarded-For/-Proto only "
+           "from these proxies", metavar="IPS", scope="serve"),
 )
 
 
@@ -199,16 +128,36 @@ class Settings:
     # The window's web engine on Linux: "auto" (WebKitGTK if installed, else Qt),
     # "gtk" or "qt". Other systems always use their own webview.
     webview: str = "auto"
-    # Never configurable: the app is for this machine only.
-    host: str = field(default="127.0.0.1", init=False)
+    # The address to listen on: always 127.0.0.1 for the app on a desktop;
+    # `serve --bind` may say otherwise.
+    host: str = "127.0.0.1"
+    # `serve`: a team server behind a reverse proxy at `public_url` (no window, no
+    # launch token, the first account from the CLI). None on the desktop.
+    public_url: str | None = None
+    # `serve`: the proxies whose X-Forwarded-For/-Proto are believed (None: nobody's).
+    forwarded_allow_ips: str | None = None
 
     @property
     def data_dir(self) -> Path:
         return self.dirs.data
 
+    @property
+    def serving(self) -> bool:
+        """A team server (`serve`), not the app on one person's computer."""
+        return self.public_url is not None
+
+    @property
+    def secure_cookies(self) -> bool:
+        """`Secure` and the `__Host-` prefix: only behind an https public URL (the
+        desktop speaks plain http on loopback, where WebKit drops Secure cookies)."""
+        return self.public_url is not None and self.public_url.startswith("https://")
+
     @classmethod
-    def build(cls, flags: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
-        """Merge flags (None means 'not given') over the environment over defaults."""
+    def build(cls, flags: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None, *,
+              serve: bool = False) -> Settings:
+        """Merge flags (None means 'not given') over the environment over defaults.
+        `serve`: the settings of `serve` (a team server), which reads the serve
+        options and not the window's; the app reads the window's and not serve's."""
         given = {k: v for k, v in (flags or {}).items() if v is not None}
         unknown = set(given) - {option.name for option in OPTIONS}
         if unknown:
@@ -216,6 +165,8 @@ class Settings:
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for option in OPTIONS:
+            if option.scope == ("window" if serve else "serve"):
+                continue
             if option.name in given:
                 value, source = given[option.name], option.flag
             elif env.get(option.env, "") != "":
@@ -225,4 +176,9 @@ class Settings:
             values[option.name] = option.parse(value, name=source)
         dirs = resolve_dirs(values.pop("data_dir", None), values.pop("cache_dir", None), values.pop("log_dir", None))
         by_attr = {option.name: option.attr or option.name for option in OPTIONS}
+        if serve:
+            if "public_url" not in values:
+                raise UserError(f"serve needs --public-url (or {env_prefix()}PUBLIC_URL): the address people "
+                                "open, such as https://tools.example.com.", exit_code=2)
+            values.update(headless=True, launch_token=False)  # no window; the sign-in is the gate
         return cls(dirs=dirs, **{by_attr[name]: value for name, value in values.items()})

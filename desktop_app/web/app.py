@@ -70,7 +70,7 @@ def create_app(
         if deferred is not None:
             await deferred.aclose()  # stops Gradio's queue in this loop
 
-    routes = [
+    routes: list[Route | Mount] = [
         Route("/healthz", views.healthz, methods=["GET"]),
         Route("/readyz", views.readyz, methods=["GET"]),
         Route("/", views.root, methods=["GET"]),
@@ -83,16 +83,18 @@ def create_app(
         Route("/static/icon.png", views.icon, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
+    shield = None
     if deferred is not None:
         dirs = settings.dirs
         shield = GradioShield(deferred, owners=store.files, shared=ui,
                               private=[str(dirs.data), str(dirs.cache), str(dirs.log)])
         routes.append(Mount(GRADIO_PATH, shield))
-    middleware = [Middleware(GuardMiddleware),  # outermost first
+    middleware = [Middleware(GuardMiddleware, public_url=settings.public_url),  # outermost first
                   Middleware(BodyLimit, max_upload=settings.max_upload_bytes, gradio_path=GRADIO_PATH)]
     if launch_token is not None:
         middleware.append(Middleware(LaunchGate, token=launch_token))
-    middleware.append(Middleware(SessionGate, store=store.sessions, accounts=store.accounts))
+    middleware.append(Middleware(SessionGate, store=store.sessions, accounts=store.accounts,
+                                 secure_cookies=settings.secure_cookies))
 
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
                     exception_handlers={StoreError: views.store_failed})
@@ -101,6 +103,9 @@ def create_app(
     app.state.ui = ui
     app.state.show_token = show_token
     app.state.on_show = on_show
+    # `serve` asked to stop (runtime.drain): /readyz says 503 while what is in flight finishes.
+    app.state.draining = False
+    app.state.in_flight = (lambda: shield.in_flight) if shield is not None else (lambda: 0)
     # Argon2 runs in worker threads; this keeps a burst of logins from taking
     # every worker (the hash count itself is capped inside Accounts).
     app.state.login_limiter = anyio.CapacityLimiter(4)

@@ -17,33 +17,38 @@ from starlette.responses import Response
 from desktop_app.identity import current
 
 
-def csrf_cookie() -> str:
-    return f"{current().slug}-csrf"  # per app: cookies ignore ports, and two apps may run at once
+def csrf_cookie(secure: bool = False) -> str:
+    # Per app: cookies ignore ports, and two apps may run at once. `secure`: behind
+    # an https public URL, where the `__Host-` prefix keeps a sibling subdomain
+    # from setting it for us.
+    return f"{'__Host-' if secure else ''}{current().slug}-csrf"
 
 
 class Csrf:
     """This request's token, and whether the response must set it."""
 
-    def __init__(self, token: str, *, fresh: bool) -> None:
+    def __init__(self, token: str, *, fresh: bool, secure: bool = False) -> None:
         self.token = token
         self.fresh = fresh
+        self.secure = secure
 
     @classmethod
-    def of(cls, request: Request) -> Csrf:
+    def of(cls, request: Request, *, secure: bool = False) -> Csrf:
         """The browser's token if it has a plausible one, else a new one."""
-        token = request.cookies.get(csrf_cookie())
+        token = request.cookies.get(csrf_cookie(secure))
         if token and 20 <= len(token) <= 100:
-            return cls(token, fresh=False)
-        return cls(secrets.token_urlsafe(32), fresh=True)
+            return cls(token, fresh=False, secure=secure)
+        return cls(secrets.token_urlsafe(32), fresh=True, secure=secure)
 
     @staticmethod
-    def accepts(request: Request, submitted: object) -> bool:
+    def accepts(request: Request, submitted: object, *, secure: bool = False) -> bool:
         """Does the form's token match the cookie's (in constant time)?"""
-        expected = request.cookies.get(csrf_cookie()) or ""
+        expected = request.cookies.get(csrf_cookie(secure)) or ""
         return bool(expected) and isinstance(submitted, str) and hmac.compare_digest(
             expected.encode(), submitted.encode()
         )
 
     def set_on(self, response: Response) -> None:
         if self.fresh:
-            response.set_cookie(csrf_cookie(), self.token, path="/", httponly=True, samesite="strict")
+            response.set_cookie(csrf_cookie(self.secure), self.token, path="/", httponly=True, samesite="strict",
+                                secure=self.secure)

@@ -37,10 +37,11 @@ HEALTH_PATHS = frozenset({"/healthz", "/readyz"})
 T = TypeVar("T")
 
 
-def session_cookie() -> str:
+def session_cookie(secure: bool = False) -> str:
     # Named after the app: cookies ignore ports, and two apps made with this tool
-    # may run at once on 127.0.0.1.
-    return f"{current().slug}-session"
+    # may run at once on 127.0.0.1. `secure` (a team server behind https): the
+    # `__Host-` prefix, so that only this host, over https, can set it.
+    return f"{'__Host-' if secure else ''}{current().slug}-session"
 
 
 def is_public(path: str) -> bool:
@@ -76,10 +77,12 @@ def cookie_value(scope: Scope, name: str) -> str | None:
 
 
 class SessionGate:
-    def __init__(self, app: ASGIApp, *, store: SessionStore, accounts: Accounts | None = None) -> None:
+    def __init__(self, app: ASGIApp, *, store: SessionStore, accounts: Accounts | None = None,
+                 secure_cookies: bool = False) -> None:
         self.app = app
         self.store = store
         self.accounts = accounts
+        self.cookie = session_cookie(secure_cookies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -88,7 +91,7 @@ class SessionGate:
         if scope["path"] in HEALTH_PATHS:  # a proxy's checks: no session to look up, whatever it sends
             await self.app(scope, receive, send)
             return
-        token = cookie_value(scope, session_cookie())
+        token = cookie_value(scope, self.cookie)
         try:
             session = await store_call(self.store, self.store.get, token) if token else None
         except StoreError as exc:  # the database is unreachable: one sentence, no session

@@ -74,8 +74,7 @@ _LEAKY = re.compile(r"Traceback \(most recent call last\)|\bobject at 0x[0-9a-f]
 
 
 class GradioShield:
-    def __init__(self, app: ASGIApp, *, owners: FileOwners, private: Iterable[str] = (),
-                 shared: Any = None) -> None:
+    def __init__(self, app: ASGIApp, *, owners: FileOwners, private: Iterable[str] = (), shared: Any = None) -> None:
         """`owners` records and answers who may fetch which temp file. `private`:
         paths that must never appear in an error shown to a person (the data,
         cache and log folders). `shared`: an object whose `shared_files` (once
@@ -88,6 +87,9 @@ class GradioShield:
         self._key = secrets.token_bytes(32)  # per process: bindings need not outlive it
         self._known: set[tuple[str, str]] = set()  # claims already in the store
         self._streams: dict[str, int] = {}  # session -> event streams open now
+        # Requests being answered, heartbeats aside (they last as long as a page): what
+        # `serve` waits for on SIGTERM. queue/data ends with the session's last event.
+        self.in_flight = 0
         self.events = EventOwners()  # who may name which event (gradio_events.py)
 
     # -- the session binding -------------------------------------------------
@@ -142,9 +144,12 @@ class GradioShield:
             return
         if streaming:
             self._streams[session_id] = self._streams.get(session_id, 0) + 1
+        work = not path.startswith(API + "/heartbeat/")
+        self.in_flight += work
         try:
             await self.app(scope, receive, ResponseFilter(self, send, path, username, session_id))
         finally:
+            self.in_flight -= work
             if streaming:
                 self._streams[session_id] -= 1
                 if not self._streams[session_id]:
@@ -176,9 +181,6 @@ class GradioShield:
         if len(self._known) > 100_000:
             self._known.clear()  # only a cache of what the store holds
         self._known.update((key, p) for p in new)
-
-    def started_event(self, event_id: str, session_id: str) -> None:
-        self.events.started(event_id, session_id)
 
     def _check_event(self, path: str, method: str, session_id: str) -> tuple[int, str] | None:
         match = EVENT_ROUTE.match(path)
@@ -295,5 +297,3 @@ class GradioShield:
             log.warning("an error message with internals was replaced for the page: %s", text[:500])
             return GENERIC_ERROR
         return text
-
-

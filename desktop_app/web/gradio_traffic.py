@@ -123,7 +123,7 @@ class ResponseFilter:
         elif isinstance(payload, dict) and isinstance(payload.get("event_id"), str) and (
             self.path == API + "/queue/join" or self.path.startswith(API + "/call/")
         ):
-            shield.started_event(payload["event_id"], self.session_id)
+            shield.events.started(payload["event_id"], self.session_id)
         else:
             await shield.claim(self.username, file_paths(payload), self.session_id)
         return scrub(payload, shield)

@@ -4,8 +4,11 @@ Pure ASGI, outermost in the stack. Three rules, for http and websocket alike:
 
 - Host must be 127.0.0.1:PORT, localhost:PORT or [::1]:PORT, where PORT is the
   port this server listens on. Anything else is DNS rebinding (a web page whose
-  name resolves to 127.0.0.1) or a confused client.
-- A present Origin must be exactly http://<that host>. Cookies are shared by all
+  name resolves to 127.0.0.1) or a confused client. A team server (`serve`)
+  takes only its public URL's host instead (its health checks, which a proxy
+  sends by address, take any).
+- A present Origin must be exactly http://<that host> (a team server's: its
+  public URL's scheme and host). Cookies are shared by all
   ports of 127.0.0.1, so another local port is a different origin to refuse.
   Gradio's own CORS code never rejects, so this check is ours. An unsafe request
   must show where it comes from: Origin, or else a Referer on our origin
@@ -32,6 +35,7 @@ from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from desktop_app.web import GRADIO_PATH
+from desktop_app.web.gate import HEALTH_PATHS
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SECURITY_HEADERS = [
@@ -73,8 +77,19 @@ def allowed_hosts(port: int) -> frozenset[str]:
 
 
 class GuardMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, public_url: str | None = None) -> None:
+        """`public_url`: a team server's address (settings.public_url, already
+        normalized: scheme://host[:port]); None for the desktop's loopback."""
         self.app = app
+        self.public_origin = public_url
+        self.public_host = urlsplit(public_url).netloc if public_url else None
+        self.public_scheme = urlsplit(public_url).scheme if public_url else None
+
+    def _host_refused(self, scope: Scope, host: str) -> bool:
+        if self.public_host is not None:
+            return host != self.public_host and scope["path"] not in HEALTH_PATHS
+        port = (scope.get("server") or (None, None))[1]
+        return port is None or host not in allowed_hosts(port)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):  # lifespan passes through
@@ -82,9 +97,8 @@ class GuardMiddleware:
             return
         headers = _headers(scope)
         host = headers.get("host", "")
-        server = scope.get("server") or (None, None)
         reason = None
-        if server[1] is None or host not in allowed_hosts(server[1]):
+        if self._host_refused(scope, host):
             reason = "unexpected Host header"
         else:
             origin = headers.get("origin")
@@ -92,7 +106,7 @@ class GuardMiddleware:
             if origin is None and unsafe and "referer" in headers:
                 parts = urlsplit(headers["referer"])
                 origin = f"{parts.scheme}://{parts.netloc}"
-            if origin is not None and origin != f"http://{host}":
+            if origin is not None and origin != (self.public_origin or f"http://{host}"):
                 reason = "cross-origin request"
             elif unsafe and origin is None:
                 reason = "request without Origin or Referer"
@@ -105,6 +119,13 @@ class GuardMiddleware:
         if reason is not None:
             await _refuse(scope, receive, send, reason)
             return
+        if self.public_scheme is not None:
+            # The request as the browser made it, before the proxy's TLS ended: the
+            # URLs Gradio writes into its config and answers (its root, its files)
+            # are built from it. Never from X-Forwarded-Proto: the public URL says.
+            secure = self.public_scheme == "https"
+            scope = {**scope, "scheme": ("wss" if secure else "ws") if scope["type"] == "websocket"
+                     else self.public_scheme}
 
         held: Message | None = None  # a page's response start, sent once its body is complete
         chunks: list[bytes] = []

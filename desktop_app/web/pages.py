@@ -79,6 +79,14 @@ def setup_page(*, csrf: str, username: str = "", error: str | None = None) -> st
     )
 
 
+def no_accounts_page() -> str:
+    """A team server (`serve`) with no account yet: its first comes from the
+    command line, never from a page anyone on the network could open first."""
+    lead = (f"{current().name} on this server has no accounts yet. Whoever runs the server creates the first "
+            f"one on its command line: {current().slug} users add NAME --store URL.")
+    return _page("No accounts yet", lead, "", None)
+
+
 def problem_page(*, message: str) -> str:
     """A request could not be completed for a reason outside the app (a full disk)."""
     body = '<p><a href="/login">Back</a></p>'

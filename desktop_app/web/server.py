@@ -118,10 +118,12 @@ class _Uvicorn(uvicorn.Server):
 class ServerThread:
     def __init__(self, app, sock: socket.socket, *,
                  header_timeout: float = HEADER_TIMEOUT_SECONDS,
-                 max_pending_heads: int = MAX_PENDING_HEADS) -> None:
+                 max_pending_heads: int = MAX_PENDING_HEADS,
+                 forwarded_allow_ips: str | None = None) -> None:
         """`sock` comes from bind_socket(), so a busy port fails before the slow
         app build rather than after it. `header_timeout`, `max_pending_heads`: see
-        http_protocol.py (tests lower them)."""
+        http_protocol.py (tests lower them). `forwarded_allow_ips`: a team
+        server's proxies, whose X-Forwarded-For/-Proto are believed."""
         self.sock = sock
         self.host, self.port = self.sock.getsockname()[:2]
         config = uvicorn.Config(
@@ -140,8 +142,9 @@ class ServerThread:
             backlog=ACCEPT_BACKLOG,
             # Every client of a loopback server is "127.0.0.1", uvicorn's default
             # trusted proxy: any local program could set X-Forwarded-For/-Proto.
-            # No proxy is in front of this server (the team server will name its own).
-            proxy_headers=False,
+            # Only a team server names its proxies (`serve --forwarded-allow-ips`).
+            proxy_headers=forwarded_allow_ips is not None,
+            forwarded_allow_ips=forwarded_allow_ips or "",
             timeout_graceful_shutdown=5,
             server_header=False,
         )

@@ -43,6 +43,14 @@ def safe_next(value: str | None) -> str:
     return value
 
 
+def _secure(request: Request) -> bool:
+    return bool(request.app.state.settings.secure_cookies)
+
+
+def _csrf(request: Request) -> Csrf:
+    return Csrf.of(request, secure=_secure(request))
+
+
 def _html(body: str, status: int = 200, csrf: Csrf | None = None) -> HTMLResponse:
     response = HTMLResponse(body, status_code=status, headers=_PAGE_HEADERS)
     if csrf is not None:
@@ -71,11 +79,13 @@ def _start_session(request: Request, result: LoginResult, target: str, remember:
     # "Keep me signed in": a cookie that outlives the window (the webview's
     # storage is persistent). Otherwise a session cookie, gone when the app
     # closes. Either way the server enforces the timeouts.
+    secure = _secure(request)
     response.set_cookie(
-        session_cookie(), token, max_age=state.settings.session_max_seconds if remember else None, path="/",
+        session_cookie(secure), token, max_age=state.settings.session_max_seconds if remember else None, path="/",
         httponly=True, samesite="strict",
-        # No `secure`: WebKit drops Secure cookies on http://localhost, and
-        # this server only ever speaks plain http on loopback.
+        # `secure` only behind an https public URL (`serve`): WebKit drops Secure
+        # cookies on http://localhost, where the desktop's server speaks plain http.
+        secure=secure,
     )
     return response
 
@@ -86,11 +96,12 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 async def readyz(request: Request) -> JSONResponse:
-    """Worth sending people to (a proxy's health check): the store answers and
-    the UI is built. 503 otherwise; it says nothing more, to anyone."""
+    """Worth sending people to (a proxy's health check): the store answers, the
+    UI is built, and the server is not draining (`serve` after SIGTERM). 503
+    otherwise; it says nothing more, to anyone."""
     state = request.app.state
     ui = state.ui
-    ready = ui is None or (ui.done and ui.error is None)
+    ready = not state.draining and (ui is None or (ui.done and ui.error is None))
     if ready:
         try:
             await run_in_threadpool(state.store.accounts.count)  # one read: the database is there
@@ -116,11 +127,13 @@ async def _account_count(request: Request) -> int:
 async def login_form(request: Request) -> Response:
     next = request.query_params.get("next")
     if await _account_count(request) == 0:
+        if request.app.state.settings.serving:
+            return _html(pages.no_accounts_page())
         return RedirectResponse("/setup", status_code=303)
     ctx = context_of(request)
     if ctx and ctx.username:
         return RedirectResponse(safe_next(next), status_code=303)
-    csrf = Csrf.of(request)
+    csrf = _csrf(request)
     return _html(pages.login_page(csrf=csrf.token, next_url=safe_next(next)), csrf=csrf)
 
 
@@ -130,12 +143,15 @@ async def login_submit(request: Request) -> Response:
     username = str(form.get("username") or "")
     password = str(form.get("password") or "")
     target = safe_next(str(form.get("next") or ""))
-    csrf = Csrf.of(request)
-    if not Csrf.accepts(request, form.get("csrf")):
+    csrf = _csrf(request)
+    if not Csrf.accepts(request, form.get("csrf"), secure=csrf.secure):
         page = pages.login_page(csrf=csrf.token, next_url=target, username=username,
                                 error="This form has expired. Please sign in again.")
         return _html(page, 400, csrf)
     result = await _limited(state.login_limiter, state.store.accounts.authenticate, username, password)
+    # Who tried, from where (a team server's proxy's X-Forwarded-For, if it is trusted): for an admin, or fail2ban.
+    log.info("sign-in %s: %r from %s", result.status.name.lower(), username[:64], request.client.host
+             if request.client else "?")
     if result.status is LoginStatus.OK:
         started = await run_in_threadpool(_start_session, request, result, target, form.get("remember") == "1")
         if started is not None:
@@ -154,24 +170,34 @@ async def login_submit(request: Request) -> Response:
     return response
 
 
+def _no_setup_page() -> Response:
+    # A team server's first account comes from the command line: a page that the
+    # first visitor from the network could fill in would make them its owner.
+    return _html(pages.no_accounts_page(), 404)
+
+
 async def setup_form(request: Request) -> Response:
+    if request.app.state.settings.serving:
+        return _no_setup_page()
     if await _account_count(request) > 0:
         return RedirectResponse("/login", status_code=303)
-    csrf = Csrf.of(request)
+    csrf = _csrf(request)
     return _html(pages.setup_page(csrf=csrf.token), csrf=csrf)
 
 
 async def setup_submit(request: Request) -> Response:
     state = request.app.state
     accounts = state.store.accounts
+    if state.settings.serving:
+        return _no_setup_page()
     if await _account_count(request) > 0:
         return RedirectResponse("/login", status_code=303)
     form = await request.form()
     username = str(form.get("username") or "")
     password = str(form.get("password") or "")
-    csrf = Csrf.of(request)
+    csrf = _csrf(request)
     error = None
-    if not Csrf.accepts(request, form.get("csrf")):
+    if not Csrf.accepts(request, form.get("csrf"), secure=csrf.secure):
         error = "This form has expired. Please try again."
     elif password != str(form.get("confirm") or ""):
         error = "The two passwords do not match."
@@ -188,11 +214,12 @@ async def setup_submit(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
-    token = cookie_value(request.scope, session_cookie())
+    secure = _secure(request)
+    token = cookie_value(request.scope, session_cookie(secure))
     if token:
         await run_in_threadpool(request.app.state.store.sessions.delete, token)
     response = RedirectResponse("/login", status_code=303, headers={"Cache-Control": "no-store"})
-    response.delete_cookie(session_cookie(), path="/", httponly=True, samesite="strict")
+    response.delete_cookie(session_cookie(secure), path="/", httponly=True, samesite="strict", secure=secure)
     return response
 
 

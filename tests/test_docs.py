@@ -3,6 +3,7 @@ somewhere, and CI runs exactly the test command the README shows."""
 
 from __future__ import annotations
 
+import argparse
 import re
 from pathlib import Path
 
@@ -33,7 +34,8 @@ def test_the_settings_page_is_the_settings_table() -> None:
         assert (metavar, env) == (option.metavar or "", option.env), option.flag
         assert option.default.split(",")[0] in default, f"{option.flag}: the page's default is not {option.default!r}"
     parser = build_parser()
-    flags = {opt for action in parser._actions for opt in action.option_strings
+    serve = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices["serve"]
+    flags = {opt for p in (parser, serve) for action in p._actions for opt in action.option_strings
              if opt.startswith("--") and opt not in ("--help", "--version")}
     assert flags == {option.flag for option in OPTIONS}
 

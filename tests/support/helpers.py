@@ -55,6 +55,11 @@ def make_settings(data_dir: Path, **flags: object) -> Settings:
     return Settings.build({"data_dir": str(data_dir), "headless": True, **flags}, environ={})
 
 
+def serve_settings(data_dir: Path, public_url: str, **flags: object) -> Settings:
+    """The settings of `serve --public-url public_url` (a team server)."""
+    return Settings.build({"data_dir": str(data_dir), "public_url": public_url, **flags}, environ={}, serve=True)
+
+
 @contextlib.contextmanager
 def launched_client(launch: str) -> Iterator[httpx.Client]:
     """An HTTP client that has opened this launch's URL (and so holds its cookie)."""
@@ -76,7 +81,8 @@ class LiveServer:
         self.services: Store = open_store(settings, hasher=None if production_kdf else TEST_HASHER)
         self.loader = GradioLoader(settings).start() if with_ui else None
         self.app = create_app(settings, self.services, self.loader, launch_token=launch_token)
-        self.server = ServerThread(self.app, bind_socket(settings.host, settings.port))
+        self.server = ServerThread(self.app, bind_socket(settings.host, settings.port),
+                                   forwarded_allow_ips=settings.forwarded_allow_ips)
         self.server.start()
         if not self.server.wait_started(60):
             raise RuntimeError(f"server did not start: {self.server.error}")

@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path.cwd()))
 
-from tests.support.haproxy import Haproxy, free_port, public_url  # noqa: E402
 from tests.support.helpers import PASSWORD, AppProcess, make_settings, sign_in  # noqa: E402
 from tests.support.postgres import PostgresServer  # noqa: E402
+from tests.support.proxies import Haproxy, free_port, public_url  # noqa: E402
 
 
 def _worker(kind: str, url: str, name: str, seconds: float, out: multiprocessing.Queue) -> None:  # type: ignore[type-arg]

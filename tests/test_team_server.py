@@ -5,7 +5,6 @@ concurrent saves and sign-ins across instances lose nothing."""
 
 from __future__ import annotations
 
-import re
 import signal
 import threading
 import time
@@ -16,8 +15,8 @@ import httpx
 import pytest
 
 from desktop_app.store import open_store
-from tests.support.haproxy import Haproxy, free_port, public_url
 from tests.support.helpers import PASSWORD, AppProcess, assert_one_line_error, make_settings, run_cli, sign_in
+from tests.support.proxies import Haproxy, Nginx, free_port, public_url
 from tests.test_login_burst import peak_rss_mib
 from tests.test_web import call_event, event_outcome
 
@@ -196,14 +195,25 @@ def test_serve_refuses_what_it_cannot_serve(tmp_path: Path) -> None:
     assert r.returncode == 1 and "hunter2" not in r.stderr
 
 
-def test_the_reference_configs_say_what_the_tests_rely_on() -> None:
-    root = Path(__file__).resolve().parent.parent / "deploy"
-    haproxy = (root / "haproxy.cfg").read_text()
-    for line in ("cookie INSTANCE insert indirect nocache", "http-check send meth GET uri /readyz",
-                 "option redispatch", "timeout tunnel", "http-request del-header X-Forwarded-For"):
-        assert line in haproxy, line
-    nginx = (root / "nginx.conf").read_text()
-    for line in ("ip_hash;", "proxy_set_header Host $host;", "proxy_buffering off;",
-                 "proxy_set_header X-Forwarded-For $remote_addr;"):
-        assert line in nginx, line
-    assert re.search(r"proxy_read_timeout \d+[mh];", nginx)
+def test_the_nginx_reference_config_serves_the_app(account: Path) -> None:
+    """deploy/nginx.conf in front of one instance: the browser's Host passed on
+    (the instance refuses any other), TLS, and Gradio's event streams through."""
+    front, port = free_port(), free_port()
+    app = serve(account, "--public-url", public_url(front), "--forwarded-allow-ips", "127.0.0.1", port=port)
+    proxy = None
+    try:
+        app.wait_ready()
+        wait_until_ready(app)
+        proxy = Nginx(front, [port])
+        with proxy.client() as browser:
+            assert sign_in(browser, "alice").status_code == 303
+            assert "__Host-desktop-app-session" in browser.cookies
+            assert browser.get("/gradio/config").json()["root"] == proxy.url + "/gradio"
+            assert call_event(browser, "save_notes", ["through nginx"])[0].startswith("Saved")
+            assert call_event(browser, "load_notes", [])[0]["value"] == "through nginx"
+    finally:
+        if proxy is not None:
+            proxy.close()
+        app.kill()
+    # Its X-Forwarded-For is the client's address, which the instance believes from nginx.
+    assert "sign-in ok: 'alice' from 127.0.0.1" in (account / "logs" / "desktop-app.log").read_text()

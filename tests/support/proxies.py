@@ -1,8 +1,9 @@
-"""haproxy in front of the tests' team server: the shipped reference config
-(deploy/haproxy.cfg) as it is, but for its addresses: the front end on free
-loopback ports (TLS with a throwaway self-signed certificate, so the cookies
-are the real `Secure`, `__Host-` ones), one `server` line per instance, and
-health checks every 200 ms so a test need not wait seconds for them."""
+"""The proxies in front of the tests' team server: the shipped reference configs
+(deploy/haproxy.cfg, deploy/nginx.conf) as they are, but for their addresses:
+the front end on free loopback ports (TLS with a throwaway self-signed
+certificate, so the cookies are the real `Secure`, `__Host-` ones), one
+`server` line per instance, and haproxy's health checks every 200 ms so a test
+need not wait seconds for them."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from pathlib import Path
 
 import httpx
 
-SHIPPED = Path(__file__).resolve().parents[2] / "deploy" / "haproxy.cfg"
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+SHIPPED = DEPLOY / "haproxy.cfg"
 
 
 def free_port() -> int:
@@ -112,4 +114,69 @@ class Haproxy:
             self.proc.wait(10)
         self.log.close()
         self.log_text = (self.root / "log").read_text(errors="replace")  # kept for a failure's message
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen, what: str, log: Path) -> None:  # type: ignore[type-arg]
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{what} did not start: {log.read_text(errors='replace')}") from None
+            time.sleep(0.05)
+
+
+class Nginx:
+    """deploy/nginx.conf (a conf.d site) inside a minimal main config of its own."""
+
+    def __init__(self, port: int, servers: Sequence[int]) -> None:
+        if shutil.which("nginx") is None:
+            raise RuntimeError("nginx is not installed (Debian: apt-get install nginx)")
+        self.root = Path(tempfile.mkdtemp(prefix="nginx-"))
+        self.port, self.url = port, public_url(port)
+        pem = self_signed_pem(self.root)
+        site = (DEPLOY / "nginx.conf").read_text()
+        replaced = [
+            (r"(?m)^    listen 443 ssl;", f"    listen 127.0.0.1:{port} ssl;"),
+            (r"(?m)^    listen 80;", f"    listen 127.0.0.1:{free_port()};"),
+            (r"(?m)^    ssl_certificate .*$", f"    ssl_certificate {pem};"),
+            (r"(?m)^    ssl_certificate_key .*$", f"    ssl_certificate_key {pem};"),
+        ]
+        for pattern, line in replaced:
+            site, n = re.subn(pattern, line, site)
+            assert n == 1, f"deploy/nginx.conf no longer has the line {pattern!r} this test replaces"
+        site, n = re.subn(r"(?m)^    server 127\.0\.0\.1:\d+ (.*)$", "", site)
+        assert n >= 1, "deploy/nginx.conf has no upstream server lines"
+        lines = "".join(f"    server 127.0.0.1:{p} max_fails=1 fail_timeout=10s;\n" for p in servers)
+        site = site.replace("    ip_hash;\n", "    ip_hash;\n" + lines)
+        (self.root / "site.conf").write_text(site)
+        temp = {name: self.root / name for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi")}
+        (self.root / "nginx.conf").write_text(
+            f"user root;\nworker_processes 1;\npid {self.root}/nginx.pid;\nerror_log {self.root}/error.log;\n"
+            "events {}\nhttp {\n  access_log off;\n"
+            + "".join(f"  {name}_temp_path {path};\n" if name != "body" else f"  client_body_temp_path {path};\n"
+                      for name, path in temp.items())
+            + f"  include {self.root}/site.conf;\n}}\n")
+        self.proc = subprocess.Popen(["nginx", "-c", str(self.root / "nginx.conf"), "-g", "daemon off;"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        try:
+            _wait_for_port(port, self.proc, "nginx", self.root / "error.log")
+        except RuntimeError:
+            self.close()
+            raise
+
+    def client(self, **kwargs: object) -> httpx.Client:
+        return httpx.Client(base_url=self.url, verify=False, timeout=30,  # type: ignore[arg-type]
+                            headers={"origin": self.url}, **kwargs)
+
+    def close(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
         shutil.rmtree(self.root, ignore_errors=True)

@@ -162,3 +162,23 @@ def test_gradio_links_are_the_public_urls_whatever_the_request_says(serving) -> 
                   "forwarded": "host=evil.example;proto=http"}
         config = client.get("/gradio/config", headers=forged)
         assert config.status_code == 200 and config.json()["root"] == PUBLIC + "/gradio"
+
+
+@pytest.mark.parametrize("blank", ["\xa0", "\x85", "\x1f"])
+def test_a_cookie_tossed_in_under_a_look_alike_name_is_nobodys(serving, blank: str) -> None:  # type: ignore[no-untyped-def]
+    """A sibling subdomain may set `\\xa0__Host-…-session` (to a browser that is no
+    __Host- cookie, so Domain=example.com is allowed): it must not be read as
+    ours, or it swaps the person into the account whose token it carries."""
+    server = serving(with_ui=True)
+    server.services.accounts.create("bob", PASSWORD)
+    tokens = {}
+    for name in ("alice", "bob"):
+        with browser(server) as client:
+            page = client.get("/login")
+            r = client.post("/login", headers={"cookie": cookie_header(page)},
+                            data={"username": name, "password": PASSWORD, "csrf": csrf_from(page.text)})
+            tokens[name] = r.headers["set-cookie"].split(";")[0].split("=", 1)[1]
+    with browser(server) as client:
+        header = f"{SESSION}={tokens['alice']}; {blank}{SESSION}={tokens['bob']}".encode("latin-1")
+        r = client.get("/gradio/gradio_api/user", headers=[(b"cookie", header)])
+        assert r.status_code == 200 and r.json() == "alice", r.text

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from desktop_app.identity import current
+from desktop_app.web.gate import cookie_value  # the gate's parser: one reading of a Cookie header
 
 
 def csrf_cookie(secure: bool = False) -> str:
@@ -35,7 +36,7 @@ class Csrf:
     @classmethod
     def of(cls, request: Request, *, secure: bool = False) -> Csrf:
         """The browser's token if it has a plausible one, else a new one."""
-        token = request.cookies.get(csrf_cookie(secure))
+        token = cookie_value(request.scope, csrf_cookie(secure))
         if token and 20 <= len(token) <= 100:
             return cls(token, fresh=False, secure=secure)
         return cls(secrets.token_urlsafe(32), fresh=True, secure=secure)
@@ -43,7 +44,7 @@ class Csrf:
     @staticmethod
     def accepts(request: Request, submitted: object, *, secure: bool = False) -> bool:
         """Does the form's token match the cookie's (in constant time)?"""
-        expected = request.cookies.get(csrf_cookie(secure)) or ""
+        expected = cookie_value(request.scope, csrf_cookie(secure)) or ""
         return bool(expected) and isinstance(submitted, str) and hmac.compare_digest(
             expected.encode(), submitted.encode()
         )

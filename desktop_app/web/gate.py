@@ -12,6 +12,7 @@ to /login?next=...; anything else gets 401.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 PUBLIC_PATHS = frozenset({"/login", "/setup", "/logout", "/healthz", "/readyz", "/_instance/show"})
 PUBLIC_PREFIXES = ("/static/",)
 HEALTH_PATHS = frozenset({"/healthz", "/readyz"})
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 7230's tchar, as RFC 6265 names cookies
 T = TypeVar("T")
 
 
@@ -55,13 +57,18 @@ def parse_cookies(header: str) -> dict[str, str]:
     not parse (`prefs={"a":1}`, `a=b c`, `"q"=1`), and any page on any local port
     can set such a cookie for 127.0.0.1: one was enough to sign a person out.
     For a name sent twice, the last wins: browsers put the cookie with the longest
-    Path first, so our Path=/ cookies outrank one tossed in for a sub-path."""
+    Path first, so our Path=/ cookies outrank one tossed in for a sub-path.
+    Only spaces and tabs are blanks (RFC 6265): str.strip() also took U+00A0,
+    U+0085 and U+001C-U+001F, so a sibling subdomain could set
+    `\xa0__Host-…-session` (no `__Host-` cookie to a browser, so settable with
+    Domain=) and have it read as ours, swapping a person into another account.
+    A name that is not a plain token (RFC 6265's cookie-name) is nobody's."""
     jar: dict[str, str] = {}
     for pair in header.split(";"):
         name, sep, value = pair.partition("=")
-        name, value = name.strip(), value.strip()
-        if not sep or not name:
-            continue  # a bare word is no cookie of ours
+        name, value = name.strip(" \t"), value.strip(" \t")
+        if not sep or not _TOKEN.fullmatch(name):
+            continue  # a bare word, or a name no cookie of ours has
         if len(value) >= 2 and value[0] == value[-1] == '"':
             value = value[1:-1]
         jar[name] = value

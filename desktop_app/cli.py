@@ -22,6 +22,7 @@ log = logging.getLogger("desktop_app")
 # How long a team server waits, once asked to stop, for the Gradio events in
 # flight: under the 30 s a supervisor (systemd, Kubernetes) gives before SIGKILL.
 DRAIN_SECONDS = 20.0
+LINGER_SECONDS = 3.0  # then: 20 s of drain + uvicorn's 5 s + these 3 < 30 s
 
 
 APP_SCOPES = ("all", "run", "window")  # settings.Option.scope: what the app itself takes
@@ -265,7 +266,7 @@ def run_app(settings: Settings) -> int:
 def serve_headless(settings: Settings, t0: float) -> int:
     """The runtime's sequence from the main thread, until SIGINT/SIGTERM."""
     from desktop_app.runtime import Cancelled, Runtime
-    from desktop_app.signals import SignalWatcher
+    from desktop_app.signals import SignalWatcher, exit_if_threads_linger
 
     runtime = Runtime(settings, t0=t0)
     watcher = SignalWatcher(lambda signum: runtime.should_exit.set()).install()
@@ -285,3 +286,6 @@ def serve_headless(settings: Settings, t0: float) -> int:
         return 0
     finally:
         runtime.close()
+        if settings.serving:
+            exit_if_threads_linger(LINGER_SECONDS)
+

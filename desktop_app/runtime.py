@@ -219,21 +219,24 @@ class Runtime:
                  made.path.name, made.accounts, len(removed))
 
     def drain(self, timeout: float) -> None:
-        """A team server asked to stop (SIGTERM): from now on /readyz answers 503,
-        so the proxy sends nobody new, and the Gradio requests in flight (an event
-        and its result stream) get up to `timeout` seconds to finish. Then
-        `stop()`: the server closes, and Gradio's queue with it."""
-        app = self.app
-        if app is None:
+        """A team server asked to stop (SIGTERM): /readyz answers 503 from now on,
+        so the proxy sends nobody new, and Gradio's requests and events in flight
+        get up to `timeout` seconds to finish; `stop()` comes next."""
+        app, loader = self.app, self.loader
+        if app is None or loader is None:
             return
         app.state.draining = True
+
+        def busy() -> int:
+            return int(app.state.in_flight()) + loader.events_queued()
+
         deadline = time.monotonic() + timeout
-        log.info("draining: %d Gradio request(s) in flight", app.state.in_flight())
-        while app.state.in_flight() and time.monotonic() < deadline:
+        log.info("draining: %d Gradio request(s) or event(s) in flight", busy())
+        while busy() and time.monotonic() < deadline:
             time.sleep(0.05)
-        left = app.state.in_flight()
+        left = busy()
         log.log(logging.WARNING if left else logging.INFO, "drained%s",
-                f"; {left} request(s) still in flight after {timeout:g} s are cut off" if left else "")
+                f"; {left} still in flight after {timeout:g} s are cut off" if left else "")
 
     def stop(self) -> None:
         """Ask everything to stop, and wait for it; safe from any thread, at any time."""

@@ -15,11 +15,15 @@ captured signal after its shutdown, which ends the process with -15, not 0.
 
 from __future__ import annotations
 
+import logging
+import os
 import signal
 import socket
 import threading
+import time
 from collections.abc import Callable
 
+log = logging.getLogger(__name__)
 HANDLED = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -61,3 +65,18 @@ class SignalWatcher:
                 return
             self.received = signum
         self.on_signal(signum)
+
+
+def exit_if_threads_linger(seconds: float) -> None:
+    """An event past the drain still runs in a worker thread that Python would
+    wait for at exit, however long it takes: a supervisor would SIGKILL us
+    first. It gets `seconds`, then the process ends anyway (exit 0: as asked)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        lingering = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+        if not lingering:
+            return
+        lingering[0].join(0.1)
+    log.warning("stopping now; %d thread(s) still running an event are cut off", len(lingering))
+    logging.shutdown()
+    os._exit(0)

@@ -8,6 +8,7 @@ which parser each setting uses).
 from __future__ import annotations
 
 import ipaddress
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -100,25 +101,46 @@ def parse_ui(value: str, *, name: str) -> str:
     return str(value)
 
 
+_DNS_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+
+
+def _public_host(host: str, bracketed: bool) -> str | None:
+    """The host as a browser sends it in Host and Origin (an IDN as its
+    xn-- form, an IPv6 literal bracketed), or None if no browser could."""
+    if bracketed:
+        try:
+            return f"[{ipaddress.IPv6Address(host)}]" if "%" not in host else None
+        except ValueError:
+            return None
+    try:
+        ascii_host = host.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return None
+    labels = ascii_host.split(".")
+    return ascii_host if all(_DNS_LABEL.fullmatch(label) for label in labels) else None
+
+
 def parse_public_url(value: str, *, name: str) -> str:
     """'https://tools.example.com' -> itself, without a trailing '/'. The app is
     served at the root of its host: a path would need every URL of the shell and
-    of Gradio rewritten, and a proxy can give the app a host of its own."""
+    of Gradio rewritten, and a proxy can give the app a host of its own. The
+    host must be one a browser can send (the guard compares it exactly)."""
     text = str(value).strip()
     try:
         parts = urlsplit(text)
         port = parts.port  # raises on a bad port
     except ValueError:
         parts, port = None, None
-    if (parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.username
-            or parts.password or parts.path not in ("", "/") or parts.query or parts.fragment):
+    host = None
+    if (parts is not None and parts.scheme in ("http", "https") and parts.hostname and "@" not in parts.netloc
+            and parts.path in ("", "/") and not parts.query and not parts.fragment and port != 0):
+        host = _public_host(parts.hostname, parts.netloc.startswith("["))
+    if parts is None or host is None:
         raise UserError(f"{name} must be the address people open, such as https://tools.example.com "
                         f"(http or https, a host, an optional port, no path), not {value!r}.", exit_code=2)
-    host = parts.hostname.lower()
-    netloc = f"[{host}]" if ":" in host else host
     if port is not None and port != {"http": 80, "https": 443}[parts.scheme]:
-        netloc += f":{port}"  # browsers leave a default port out of Host and Origin
-    return f"{parts.scheme}://{netloc}"
+        host += f":{port}"  # browsers leave a default port out of Host and Origin
+    return f"{parts.scheme}://{host}"
 
 
 def parse_bind(value: str, *, name: str) -> str:

@@ -65,3 +65,38 @@ def test_every_switch_refuses_what_is_neither_on_nor_off(var: str) -> None:
     with pytest.raises(UserError, match=f"{var} must be on or off"):
         Settings.build({}, environ={var: "ture"})
     assert Settings.build({}, environ={var: "yes"}) == Settings.build({}, environ={var: "1"})
+
+
+@pytest.mark.parametrize(("given", "read"), [
+    ("https://Tools.Example.COM:443/", "https://tools.example.com"),  # as a browser sends Host and Origin
+    ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+    ("https://[::1]:8443", "https://[::1]:8443"),
+    ("https://bücher.example", "https://xn--bcher-kva.example"),  # an IDN as it is sent
+])
+def test_a_public_url_is_read_as_browsers_send_it(given: str, read: str) -> None:
+    assert Settings.build({"public_url": given}, environ={}, serve=True).public_url == read
+
+
+@pytest.mark.parametrize("given", [
+    "https://tools.example.com/app", "ftp://tools.example.com", "tools.example.com", "https://u:p@tools.example.com",
+    "https://:@tools.example.com", "https://tools.example.com,evil.example", "https://*.example.com",
+    "https://tools example.com", "https://tools..example.com", "https://[v1.x]", "https://[fe80::1%25eth0]",
+    "https://tools.example.com:0", "https://tools.example.com?x=1",
+])
+def test_a_public_url_no_browser_could_send_is_refused(given: str) -> None:
+    # Each would make a server that answers 403 to everyone: refused at start instead.
+    with pytest.raises(UserError, match="--public-url must be the address people open"):
+        Settings.build({"public_url": given}, environ={}, serve=True)
+
+
+def test_serve_and_the_app_read_only_their_own_settings() -> None:
+    env = {"DESKTOP_APP_PUBLIC_URL": "https://tools.example.com", "DESKTOP_APP_BIND": "0.0.0.0",
+           "DESKTOP_APP_HEADLESS": "0", "DESKTOP_APP_LAUNCH_TOKEN": "on"}
+    app = Settings.build({}, environ=env)
+    assert (app.public_url, app.host, app.launch_token) == (None, "127.0.0.1", True)  # the desktop stays on loopback
+    server = Settings.build({}, environ=env, serve=True)
+    assert (server.public_url, server.host, server.headless, server.launch_token) == (
+        "https://tools.example.com", "0.0.0.0", True, False)
+    assert server.secure_cookies and server.serving and not app.serving
+    with pytest.raises(UserError, match="serve needs --public-url"):
+        Settings.build({}, environ={}, serve=True)

@@ -102,6 +102,21 @@ class GradioLoader:
             self._done.set()
 
 
+    def events_queued(self) -> int:
+        """Events Gradio's queue is running or holds: what a draining team server
+        waits for, beside the requests in flight (an event started by `call/`
+        runs on with no request open). Gradio has no public way to ask (no
+        upstream issue found; gradio/queueing.py `Queue`): its `active_jobs` and
+        `event_queue_per_concurrency_id` are read, and if a release renames them
+        the answer is 0, so the drain waits for the requests alone, as before."""
+        try:
+            queue = self.app.get_blocks()._queue
+            running = sum(1 for job in queue.active_jobs if job)
+            return int(running + sum(len(q.queue) for q in queue.event_queue_per_concurrency_id.values()))
+        except Exception:
+            return 0
+
+
 _FROZEN = threading.Event()  # set by the first import in this process (see below)
 
 

@@ -3,6 +3,7 @@ flight when a team server is asked to stop."""
 
 import time
 
+from desktop_app.context import user_data
 from desktop_app.ui import demo
 
 SECONDS = 3.0
@@ -11,13 +12,17 @@ SECONDS = 3.0
 def build():  # type: ignore[no-untyped-def]
     import gradio as gr
 
+    def slow(request: gr.Request) -> str:
+        return _slow(request)
+
     blocks = demo.build()
     with blocks:
         done = gr.Textbox(visible=False)
-        gr.Button(visible=False).click(_slow, None, done, api_name="slow")
+        gr.Button(visible=False).click(slow, None, done, api_name="slow")
     return blocks
 
 
-def _slow() -> str:
+def _slow(request) -> str:  # type: ignore[no-untyped-def]
     time.sleep(SECONDS)
+    user_data(request).set("slow", "finished")  # seen in the store after the process is gone
     return "finished"

@@ -5,6 +5,7 @@ concurrent saves and sign-ins across instances lose nothing."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import signal
 import threading
@@ -152,7 +153,9 @@ def test_saves_and_sign_ins_spread_over_both_instances_lose_nothing(team: Team, 
         assert grew < 200, f"{name}'s peak memory grew by {grew:.0f} MiB"
 
 
-def test_sigterm_drains_the_event_in_flight_then_exits_0(account: Path) -> None:
+@contextlib.contextmanager
+def slow_instance(account: Path) -> Iterator[tuple[AppProcess, httpx.Client]]:
+    """One instance whose UI has a 3 s event, and a browser signed in to it."""
     port = free_port()
     app = serve(account, "--public-url", f"http://127.0.0.1:{port}", "--ui", "tests.apps.slow_event_ui:build",
                 port=port)
@@ -162,19 +165,25 @@ def test_sigterm_drains_the_event_in_flight_then_exits_0(account: Path) -> None:
         wait_until_ready(app)
         with httpx.Client(base_url=base, timeout=30, headers={"origin": base}) as browser:
             assert sign_in(browser, "alice").status_code == 303
-            outcome: list[tuple[str, str]] = []
-            event = threading.Thread(target=lambda: outcome.append(event_outcome(browser, "slow", [])))
-            event.start()
-            time.sleep(1)  # the event runs (3 s): its result stream is open
-            app.proc.send_signal(signal.SIGTERM)
-            time.sleep(0.3)
-            with httpx.Client(base_url=base, timeout=10) as proxy:  # the proxy's health check
-                assert proxy.get("/readyz").status_code == 503
-            event.join(30)
-            assert outcome == [("complete", '["finished"]')]
-        assert app.proc.wait(30) == 0
+            yield app, browser
     finally:
         app.kill()
+
+
+def test_sigterm_drains_the_event_in_flight_then_exits_0(account: Path) -> None:
+    with slow_instance(account) as (app, browser):
+        base = str(browser.base_url).rstrip("/")
+        outcome: list[tuple[str, str]] = []
+        event = threading.Thread(target=lambda: outcome.append(event_outcome(browser, "slow", [])))
+        event.start()
+        time.sleep(1)  # the event runs (3 s): its result stream is open
+        app.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        with httpx.Client(base_url=base, timeout=10) as proxy:  # the proxy's health check
+            assert proxy.get("/readyz").status_code == 503
+        event.join(30)
+        assert outcome == [("complete", '["finished"]')]
+        assert app.proc.wait(30) == 0
     log = (account / "logs" / "desktop-app.log").read_text()
     assert re.search(r"draining: [1-9]\d* Gradio request", log) and "drained\n" in log, log[-2000:]
 
@@ -182,20 +191,10 @@ def test_sigterm_drains_the_event_in_flight_then_exits_0(account: Path) -> None:
 def test_sigterm_waits_for_an_event_whose_result_nobody_is_reading_yet(account: Path) -> None:
     """`call/` starts an event and returns; its result is fetched later. No request
     is open while it runs, and it still finishes before the process exits."""
-    port = free_port()
-    app = serve(account, "--public-url", f"http://127.0.0.1:{port}", "--ui", "tests.apps.slow_event_ui:build",
-                port=port)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        app.wait_ready()
-        wait_until_ready(app)
-        with httpx.Client(base_url=base, timeout=30, headers={"origin": base}) as browser:
-            assert sign_in(browser, "alice").status_code == 303
-            assert browser.post("/gradio/gradio_api/call/slow", json={"data": []}).status_code == 200
+    with slow_instance(account) as (app, browser):
+        assert browser.post("/gradio/gradio_api/call/slow", json={"data": []}).status_code == 200
         app.proc.send_signal(signal.SIGTERM)
         assert app.proc.wait(60) == 0
-    finally:
-        app.kill()
     store = open_store(make_settings(account))
     try:
         assert store.sessions.get_user_value("alice", "slow") == "finished"

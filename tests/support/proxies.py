@@ -106,15 +106,19 @@ class Haproxy:
         return up
 
     def close(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
+        _stop(self.proc)
         self.log.close()
         self.log_text = (self.root / "log").read_text(errors="replace")  # kept for a failure's message
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _stop(proc: subprocess.Popen) -> None:  # type: ignore[type-arg]
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
 
 
 def _wait_for_port(port: int, proc: subprocess.Popen, what: str, log: Path) -> None:  # type: ignore[type-arg]
@@ -173,10 +177,5 @@ class Nginx:
                             headers={"origin": self.url}, **kwargs)
 
     def close(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
+        _stop(self.proc)
         shutil.rmtree(self.root, ignore_errors=True)

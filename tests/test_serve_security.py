@@ -137,13 +137,16 @@ def test_there_is_no_first_run_page_on_a_team_server(serving) -> None:  # type: 
     assert server.services.accounts.count() == 0
 
 
-@pytest.mark.parametrize(("trusted", "logged"), [(None, "127.0.0.1"), ("10.0.0.1", "127.0.0.1"),
-                                                 ("127.0.0.1", "203.0.113.9")])
+@pytest.mark.parametrize(("trusted", "sent", "logged"), [
+    (None, "203.0.113.9", "127.0.0.1"), ("10.0.0.1", "203.0.113.9", "127.0.0.1"),
+    ("127.0.0.1", "203.0.113.9", "203.0.113.9"),
+    ("*", "1.1.1.1 from 2.2.2.2", "(not an address: '1.1.1.1 from 2.2.2.2')"),  # believed, but not an address
+])
 def test_forwarded_for_counts_only_from_the_proxies_named(serving, caplog, trusted: str | None,  # type: ignore[no-untyped-def]
-                                                          logged: str) -> None:
+                                                          sent: str, logged: str) -> None:
     server = serving(**({"forwarded_allow_ips": trusted} if trusted else {}))
     with caplog.at_level(logging.INFO, logger="desktop_app.web.views"), browser(server) as client:
-        client.headers["x-forwarded-for"] = "203.0.113.9"
+        client.headers["x-forwarded-for"] = sent
         client.headers["x-forwarded-proto"] = "http"
         r, _ = signed_in(client)
         assert r.status_code == 303

@@ -10,6 +10,7 @@ and argon2 takes ~0.1 s of CPU per check.
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import logging
 from urllib.parse import urlsplit
 
@@ -150,8 +151,7 @@ async def login_submit(request: Request) -> Response:
         return _html(page, 400, csrf)
     result = await _limited(state.login_limiter, state.store.accounts.authenticate, username, password)
     # Who tried, from where (a team server's proxy's X-Forwarded-For, if it is trusted): for an admin, or fail2ban.
-    log.info("sign-in %s: %r from %s", result.status.name.lower(), username[:64], request.client.host
-             if request.client else "?")
+    log.info("sign-in %s: %r from %s", result.status.name.lower(), username[:64], _client_address(request))
     if result.status is LoginStatus.OK:
         started = await run_in_threadpool(_start_session, request, result, target, form.get("remember") == "1")
         if started is not None:
@@ -174,6 +174,17 @@ def _no_setup_page() -> Response:
     # A team server's first account comes from the command line: a page that the
     # first visitor from the network could fill in would make them its owner.
     return _html(pages.no_accounts_page(), 404)
+
+
+def _client_address(request: Request) -> str:
+    """The peer's address, or what a trusted proxy said it was: with
+    --forwarded-allow-ips '*' that is whatever the client sent, so only an IP
+    address is logged as one (a log watcher must not be fed another's)."""
+    host = request.client.host if request.client else ""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return f"(not an address: {host[:64]!r})"
 
 
 async def setup_form(request: Request) -> Response:

@@ -70,14 +70,16 @@ def create_app(
         if deferred is not None:
             await deferred.aclose()  # stops Gradio's queue in this loop
 
-    routes: list[Route | Mount] = [
+    routes = [
         Route("/healthz", views.healthz, methods=["GET"]),
         Route("/readyz", views.readyz, methods=["GET"]),
         Route("/", views.root, methods=["GET"]),
         Route("/login", views.login_form, methods=["GET"]),
         Route("/login", views.login_submit, methods=["POST"]),
-        Route("/setup", views.setup_form, methods=["GET"]),
-        Route("/setup", views.setup_submit, methods=["POST"]),
+        # A team server has no first-run page: its first account comes from the CLI.
+        *([Route("/setup", views.no_setup, methods=["GET", "POST"])] if settings.serving else [
+            Route("/setup", views.setup_form, methods=["GET"]),
+            Route("/setup", views.setup_submit, methods=["POST"])]),
         Route("/logout", views.logout, methods=["POST"]),
         Route(SHOW_PATH, views.show_window, methods=["POST"]),
         Route("/static/icon.png", views.icon, methods=["GET"]),

@@ -14,15 +14,11 @@ import secrets
 from starlette.requests import Request
 from starlette.responses import Response
 
-from desktop_app.identity import current
-from desktop_app.web.gate import cookie_value  # the gate's parser: one reading of a Cookie header
+from desktop_app.web.gate import cookie_name, cookie_value  # one naming, one reading of a Cookie header
 
 
 def csrf_cookie(secure: bool = False) -> str:
-    # Per app: cookies ignore ports, and two apps may run at once. `secure`: behind
-    # an https public URL, where the `__Host-` prefix keeps a sibling subdomain
-    # from setting it for us.
-    return f"{'__Host-' if secure else ''}{current().slug}-csrf"
+    return cookie_name("csrf", secure)
 
 
 class Csrf:

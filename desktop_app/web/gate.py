@@ -39,11 +39,16 @@ _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 7230's tchar, as RFC
 T = TypeVar("T")
 
 
+def cookie_name(kind: str, secure: bool = False) -> str:
+    """The shell's cookies are named after the app: cookies ignore ports, and two
+    apps made with this tool may run at once on 127.0.0.1. `secure` (a team
+    server behind https): the `__Host-` prefix, so that only this host, over
+    https, can set it, and no sibling subdomain."""
+    return f"{'__Host-' if secure else ''}{current().slug}-{kind}"
+
+
 def session_cookie(secure: bool = False) -> str:
-    # Named after the app: cookies ignore ports, and two apps made with this tool
-    # may run at once on 127.0.0.1. `secure` (a team server behind https): the
-    # `__Host-` prefix, so that only this host, over https, can set it.
-    return f"{'__Host-' if secure else ''}{current().slug}-session"
+    return cookie_name("session", secure)
 
 
 def is_public(path: str) -> bool:

@@ -82,8 +82,9 @@ class GuardMiddleware:
         normalized: scheme://host[:port]); None for the desktop's loopback."""
         self.app = app
         self.public_origin = public_url
-        self.public_host = urlsplit(public_url).netloc if public_url else None
-        self.public_scheme = urlsplit(public_url).scheme if public_url else None
+        public = urlsplit(public_url) if public_url else None
+        self.public_host = public.netloc if public else None
+        self.public_scheme = public.scheme if public else None
 
     def _host_refused(self, scope: Scope, host: str) -> bool:
         if self.public_host is not None:

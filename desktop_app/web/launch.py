@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from desktop_app.identity import current
 from desktop_app.instance import SHOW_PATH
-from desktop_app.web.gate import cookie_value
+from desktop_app.web.gate import cookie_name, cookie_value
 
 LAUNCH_PATH = "/_launch"
 ALWAYS_OPEN = frozenset({"/healthz", "/readyz", SHOW_PATH})
@@ -33,7 +33,7 @@ from the address the app printed when it started.</p>"""
 
 
 def launch_cookie() -> str:
-    return f"{current().slug}-launch"
+    return cookie_name("launch")
 
 
 def new_launch_token() -> str:

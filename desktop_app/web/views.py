@@ -170,9 +170,10 @@ async def login_submit(request: Request) -> Response:
     return response
 
 
-def _no_setup_page() -> Response:
-    # A team server's first account comes from the command line: a page that the
-    # first visitor from the network could fill in would make them its owner.
+async def no_setup(request: Request) -> Response:
+    """/setup on a team server: its first account comes from the command line,
+    since a page the first visitor from the network could fill in would make
+    them its owner."""
     return _html(pages.no_accounts_page(), 404)
 
 
@@ -188,8 +189,6 @@ def _client_address(request: Request) -> str:
 
 
 async def setup_form(request: Request) -> Response:
-    if request.app.state.settings.serving:
-        return _no_setup_page()
     if await _account_count(request) > 0:
         return RedirectResponse("/login", status_code=303)
     csrf = _csrf(request)
@@ -199,8 +198,6 @@ async def setup_form(request: Request) -> Response:
 async def setup_submit(request: Request) -> Response:
     state = request.app.state
     accounts = state.store.accounts
-    if state.settings.serving:
-        return _no_setup_page()
     if await _account_count(request) > 0:
         return RedirectResponse("/login", status_code=303)
     form = await request.form()

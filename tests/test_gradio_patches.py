@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop_app.web import gradio_patches
+from desktop_app.web.gradio_patches import patches
 from tests.support.helpers import PASSWORD, AppProcess, assert_gradio_patches_applied, launched_client, run_cli, sign_in
 from tests.test_web import call_event
 
@@ -84,13 +84,37 @@ out["summary"] = demo._queue.compute_analytics_summary(records)
 out["pandas"] = "pandas" in sys.modules
 """
 
+DOCS = """
+import hashlib, inspect
+import my_component
+classes = [c for _, c in inspect.getmembers(gr.components, inspect.isclass)] + [my_component.Shout]
+docs = {f"{c.__name__}.{e.event_name if hasattr(e, 'event_name') else e}": getattr(c, getattr(e, "event_name", e)).__doc__
+        for c in classes for e in getattr(c, "EVENTS", [])}
+out["count"] = len(docs)
+out["digest"] = hashlib.sha256(repr(sorted(docs.items())).encode()).hexdigest()
+out["sample"] = docs["Button.click"][:60]
+out["ours"] = hasattr(gr.events.EventListener.set_doc, "__wrapped__")
+"""
+
+SSL = """
+import httpx
+from gradio import processing_utils, routes, workflow
+contexts = [processing_utils.sync_client._transport._pool._ssl_context,
+            workflow._HF_CLIENT._transport._pool._ssl_context, routes._proxy_transport._pool._ssl_context]
+out["distinct"] = len({id(c) for c in contexts})
+out["verified"] = all(c.verify_mode.name == "CERT_REQUIRED" and c.check_hostname for c in contexts)
+out["ca_certs"] = sorted({c.cert_store_stats()["x509_ca"] for c in contexts})
+later = httpx.Client()._transport._pool._ssl_context  # a client made after the import: its own, as ever
+out["later_shared"] = any(later is c for c in contexts)
+"""
+
 # Each interpreter: patched or not, and its checks in order (APPS patches Gradio: last).
 RUNS = {
     "patched": (True, [("summary_off", SUMMARY.format(monitoring=False)), ("pandas", PANDAS),
-                       ("stub", STUB), ("apps", APPS)]),
+                       ("stub", STUB), ("docs", DOCS), ("ssl", SSL), ("apps", APPS)]),
     "monitoring": (True, [("summary_on", SUMMARY.format(monitoring=True))]),  # imports pandas for it
     "plain": (False, [("summary_off", SUMMARY.format(monitoring=False)), ("pandas", PANDAS),
-                      ("stub", STUB), ("apps", APPS)]),
+                      ("stub", STUB), ("docs", DOCS), ("ssl", SSL), ("apps", APPS)]),
 }
 
 
@@ -119,6 +143,22 @@ def test_no_stub_is_written_and_components_work_the_same(fresh: dict[str, dict])
     # The reference: Gradio as it is writes a stub beside the developer's file at each import.
     assert plain["stub"] == {"stub_function": "create_or_modify_pyi", "value": "hi"}
     assert (plain["folder"] / "my_component.pyi").exists()
+
+
+def test_listener_docstrings_are_compiled_once_and_read_the_same(fresh: dict[str, dict]) -> None:
+    patched, plain = fresh["patched"]["docs"], fresh["plain"]["docs"]
+    assert patched["ours"] and not plain["ours"]
+    assert patched["count"] == plain["count"] > 200  # every component's every event, the developer's too
+    assert patched["digest"] == plain["digest"]
+    assert patched["sample"].startswith("Triggered when the Button is clicked.")
+
+
+def test_gradios_import_time_clients_share_one_verified_ssl_context(fresh: dict[str, dict]) -> None:
+    patched, plain = fresh["patched"]["ssl"], fresh["plain"]["ssl"]
+    assert plain["distinct"] == 3 and patched["distinct"] == 1  # the reference: one CA bundle loaded each
+    assert patched["verified"] and plain["verified"]
+    assert patched["ca_certs"] == plain["ca_certs"] and patched["ca_certs"][0] > 100
+    assert not patched["later_shared"] and not plain["later_shared"]
 
 
 def test_pandas_waits_for_its_first_use_and_hashes_the_same(fresh: dict[str, dict]) -> None:
@@ -173,9 +213,9 @@ def test_a_gradio_that_renamed_its_internals_is_left_as_it_is() -> None:
 
     changed = types.ModuleType("gradio.component_meta")
     changed.create_or_modify_pyi = create_or_modify_pyi  # type: ignore[attr-defined]
-    assert not gradio_patches._patch_component_meta(changed)
+    assert not patches._patch_component_meta(changed)
     assert changed.create_or_modify_pyi is create_or_modify_pyi  # type: ignore[attr-defined]
-    assert not gradio_patches._patch_component_meta(types.ModuleType("gradio.component_meta"))  # gone
+    assert not patches._patch_component_meta(types.ModuleType("gradio.component_meta"))  # gone
 
     class Queue:
         def compute_analytics_summary(self, records, window):  # type: ignore[no-untyped-def]
@@ -183,7 +223,7 @@ def test_a_gradio_that_renamed_its_internals_is_left_as_it_is() -> None:
 
     queueing = types.ModuleType("gradio.queueing")
     queueing.Queue = Queue  # type: ignore[attr-defined]
-    assert not gradio_patches._patch_queueing(queueing)
+    assert not patches._patch_queueing(queueing)
     assert Queue().compute_analytics_summary([], 1) == "gradio's own"
 
     class App:
@@ -192,12 +232,36 @@ def test_a_gradio_that_renamed_its_internals_is_left_as_it_is() -> None:
 
     blocks = types.ModuleType("gradio.blocks")
     blocks.App = App  # type: ignore[attr-defined]
-    assert not gradio_patches._patch_blocks(blocks)
+    assert not patches._patch_blocks(blocks)
     assert blocks.App is App  # type: ignore[attr-defined]
 
+    class EventListener:
+        def set_doc(self, component, extra):  # type: ignore[no-untyped-def]  # another signature
+            return "gradio's own"
+
+    events = types.ModuleType("gradio.events")
+    events.EventListener, events.Template = EventListener, str  # type: ignore[attr-defined]
+    assert not patches._patch_events(events)
+    assert EventListener().set_doc("Button", None) == "gradio's own"
+
+    transports = types.ModuleType("httpx._transports.default")  # an httpx whose function changed
+
+    def create_ssl_context(verify, cert):  # type: ignore[no-untyped-def]
+        return "httpx's own"
+
+    transports.create_ssl_context = create_ssl_context  # type: ignore[attr-defined]
+    saved = sys.modules.get("httpx._transports.default")
+    sys.modules["httpx._transports.default"] = transports
+    try:
+        assert patches.SharedSslContext().before(types.ModuleType("gradio.routes"))() is False
+        assert transports.create_ssl_context is create_ssl_context  # type: ignore[attr-defined]
+    finally:
+        if saved is not None:
+            sys.modules["httpx._transports.default"] = saved
+
     caching = types.ModuleType("gradio.caching")  # a caching.py that no longer imports pandas as pd
-    after = gradio_patches._defer_pandas(caching)
-    assert not after() and not isinstance(sys.modules.get("pandas"), gradio_patches.DeferredModule)
+    after = patches._defer_pandas(caching)
+    assert not after() and not isinstance(sys.modules.get("pandas"), patches.DeferredModule)
 
 
 def test_the_collector_pauses_only_for_the_build() -> None:

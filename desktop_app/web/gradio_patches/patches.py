@@ -1,49 +1,16 @@
-"""Workarounds for Gradio's own start-up work, each guarded: if a Gradio release
-renames what one relies on, that one does nothing and Gradio behaves as it
-always did (the log says so once).
-
-`install()` must run before the first `import gradio`: it is an import hook, so
-each patch applies as its module is executed, before anything uses it. It wraps
-whichever finder finds the module (PyInstaller's too), so it holds in the
-frozen bundle. Each patch is measured in docs/performance.md.
-
-1. `gradio.component_meta`: the component metaclass regenerates the type stub
-   (`.pyi`) of every component class at every import, in production too: for
-   each class it reads and `ast.parse`s the class's source file, renders a
-   template, reads the `.pyi` beside it and compares (`create_or_modify_pyi`).
-   That was about half of `import gradio` here, spent at every launch on files
-   only an editor reads. Upstream: gradio-app/gradio#7791 (open), #11394.
-2. `gradio.caching`: imports pandas at the top (~0.3 s, ~20 MiB) only for
-   `isinstance` checks in its cache-key hashing, which most UIs never reach.
-   Its `pd` is bound to a stand-in that imports pandas at first use. Anything
-   else that imports pandas (the developer's UI, gr.Dataframe) gets the real
-   module as always. Upstream: gradio-app/gradio#7791 (import time).
-3. `gradio.queueing`: after every event the queue builds a pandas DataFrame of
-   the last 10,000 events to summarise them for the monitoring dashboard, even
-   when monitoring is off (as it is here, `enable_monitoring=False`): pandas at
-   the first event, and work that grows with every event for nobody. With
-   monitoring off the summary is not computed; with it on, as before.
-   Upstream: no issue found (gradio/queueing.py, `compute_analytics_summary`).
-4. `gradio.blocks`: `Blocks.__init__` (through `queue()`) and `Blocks.__exit__`
-   each build a whole FastAPI app (`App.create_app`, ~245 routes, ~0.1 s each)
-   that `mount_gradio_app` then replaces with its own. Those two are built only
-   if something asks for them (`blocks.app`), with the same arguments, so
-   nothing changes for code that does. Upstream: no issue found.
-"""
+"""The patches themselves; which module each applies to, and the hook that
+applies them, are in __init__.py (its docstring says what each saves)."""
 
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import inspect
-import logging
+import os
 import sys
 import threading
 import types
 from collections.abc import Callable
 from typing import Any
-
-log = logging.getLogger(__name__)
 
 
 def _parameters(function: Any) -> list[str] | None:
@@ -200,76 +167,80 @@ def _patch_blocks(module: Any) -> bool:
     return True
 
 
-# --- the import hook ---------------------------------------------------------
+# --- 5. gradio.events: each listener's docstring template compiled once ------
 
-def _after_only(patch: Callable[[Any], bool]) -> Callable[[Any], Callable[[], bool]]:
-    return lambda module: lambda: patch(module)
+def _patch_events(module: Any) -> bool:
+    listener = getattr(module, "EventListener", None)
+    original = getattr(listener, "set_doc", None)
+    template = getattr(module, "Template", None)
+    if not callable(original) or _parameters(original) != ["self", "component"] or not isinstance(template, type):
+        return False
+    compiled: dict[str, Any] = {}  # docstring -> its Template; ~40 texts, each compiled once
+    lock = threading.Lock()
+
+    def set_doc(self: Any, component: str) -> None:
+        doc = getattr(getattr(self, "listener", None), "__doc__", None)
+        if not isinstance(doc, str) or not doc:
+            original(self, component)  # whatever Gradio does with it
+            return
+        with lock:
+            if doc not in compiled:
+                compiled[doc] = template(doc)
+        self.listener.__doc__ = compiled[doc].render(component=component)  # Jinja's own rendering
+
+    set_doc.__wrapped__ = original  # type: ignore[attr-defined]
+    listener.set_doc = set_doc  # type: ignore[union-attr]
+    return True
 
 
-# module -> (what it saves, a function run before the module's code that
-# returns one run after it, True if the patch took).
-_PATCHES: dict[str, tuple[str, Callable[[Any], Callable[[], bool]]]] = {
-    "gradio.component_meta": ("stub regeneration skipped", _after_only(_patch_component_meta)),
-    "gradio.caching": ("pandas imported at first use", _defer_pandas),
-    "gradio.queueing": ("no analytics summary while monitoring is off", _after_only(_patch_queueing)),
-    "gradio.blocks": ("Blocks' unused apps built only if asked for", _after_only(_patch_blocks)),
-}
+# --- 6. httpx clients made at Gradio's import: one SSL context ---------------
+
+class SharedSslContext:
+    """While the modules that make an httpx client at import run, httpx's
+    `create_ssl_context` hands the default context (verify=True, no client
+    cert) made once to all of them instead of loading certifi's CA bundle for
+    each (~22 ms a time here). Any other arguments, or once those modules have
+    run, httpx's own function as it is."""
+
+    def __init__(self) -> None:
+        self._depth = 0
+        self._lock = threading.Lock()
+        self._original: Callable[..., Any] | None = None
+        self._made: dict[tuple[str | None, str | None], Any] = {}
+
+    def before(self, module: Any) -> Callable[[], bool]:
+        transports = sys.modules.get("httpx._transports.default") or _import_or_none("httpx._transports.default")
+        original = getattr(transports, "create_ssl_context", None)
+        with self._lock:
+            if self._depth == 0:
+                if not callable(original) or _parameters(original) != ["verify", "cert", "trust_env"]:
+                    return lambda: False  # not the httpx we know: left as it is
+                self._original = original
+                transports.create_ssl_context = self._shared  # type: ignore[union-attr]
+            self._depth += 1
+
+        def after() -> bool:
+            with self._lock:
+                self._depth -= 1
+                if self._depth == 0 and self._original is not None:
+                    transports.create_ssl_context = self._original  # type: ignore[union-attr]
+            return True
+
+        return after
+
+    def _shared(self, verify: Any = True, cert: Any = None, trust_env: bool = True) -> Any:
+        original = self._original
+        assert original is not None
+        if verify is not True or cert is not None or not trust_env:
+            return original(verify=verify, cert=cert, trust_env=trust_env)
+        key = (os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))  # what httpx reads
+        if key not in self._made:
+            self._made[key] = original(verify=verify, cert=cert, trust_env=trust_env)
+        return self._made[key]
 
 
-_outcome: dict[str, bool] = {}  # module -> whether its patch took, once it has been imported
-
-
-class _PatchOnLoad(importlib.abc.MetaPathFinder):
-    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
-        if fullname not in _PATCHES:
-            return None
-        for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
-                continue
-            spec = finder.find_spec(fullname, path, target)
-            if spec is not None and spec.loader is not None and hasattr(spec.loader, "exec_module"):
-                spec.loader = _PatchingLoader(spec.loader)
-                return spec
-            if spec is not None:
-                return spec  # a loader we cannot wrap: Gradio as it is
+def _import_or_none(name: str) -> Any:
+    try:
+        return importlib.import_module(name)
+    except ImportError:
         return None
-
-
-class _PatchingLoader(importlib.abc.Loader):
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-
-    def create_module(self, spec: Any) -> Any:
-        return self.inner.create_module(spec)
-
-    def exec_module(self, module: Any) -> None:
-        what, before = _PATCHES[module.__name__]
-        after = before(module)
-        try:
-            self.inner.exec_module(module)
-        finally:
-            took = after()
-            _outcome[module.__name__] = took
-        if not took:
-            log.info("%s has changed; left as it is (%s: not applied)", module.__name__, what)
-
-    def __getattr__(self, name: str) -> Any:  # get_resource_reader, get_filename, ...
-        return getattr(self.inner, name)
-
-
-def install() -> None:
-    """Call before the first `import gradio`. A module already imported is too
-    late for its patch in this process: it is left as it is, and the log says so."""
-    late = [name for name in _PATCHES if name in sys.modules]
-    if late:
-        log.info("imported before the Gradio patches were installed, left as they are: %s", ", ".join(late))
-    if not any(isinstance(f, _PatchOnLoad) for f in sys.meta_path):
-        sys.meta_path.insert(0, _PatchOnLoad())
-
-
-def summary() -> str:
-    """One line for the log, after the build: which patches took."""
-    took = [name for name in _PATCHES if _outcome.get(name)]
-    left = [name for name in _PATCHES if not _outcome.get(name)]
-    return f"Gradio patches applied: {', '.join(took) or 'none'}" + (
-        f"; not applied: {', '.join(left)}" if left else "")

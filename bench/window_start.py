@@ -20,7 +20,8 @@
 - the every-day launch: a returning person whose session is kept. One launch
   signs in with "Keep me signed in" ticked and closes the window; then each
   launch goes /_launch -> /login -> /gradio/ without showing the login page:
-  process start -> Gradio UI on screen (its full-width Save button painted,
+  process start -> loading screen on screen (as above: the build now starts
+  beside it), -> Gradio UI on screen (its full-width Save button painted,
   disabled or not) and -> usable (the marker square), each launch followed by
   `import gradio` timed in a fresh interpreter (bytecode compiled), so both
   see the same load on the machine; and their ratio.
@@ -334,6 +335,9 @@ def kept_session_run(data_dir: Path, screen: Screen, *, marker: bool, run: int) 
     try:
         window = wait_until("the window", lambda: screen.window_of(proc.pid))
         g = window.get_geometry()
+        box = (max(0, g.width // 2 - 120), max(0, g.height // 2 - 160), 240, 240)  # as in window_run
+        wait_until("the spinner", lambda: orange(screen.rgb(window, *box)) > 20)
+        result["loading"] = time.time() - t0
         # A login page instead (the session was not kept) never shows the Save button: a timeout.
         wait_until("the Gradio UI (no kept session?)",
                    lambda: gradio_ui_shown(screen, window, g.width, g.height), pause=0.01)
@@ -466,6 +470,7 @@ def main() -> None:
             print(f"  {label} ({'first sign-in' if label == 'cold' else 'again, same window'}): "
                   + "  ".join(f"{v:.3f}" for v in steps))
     print(f"kept session (\"Keep me signed in\"), each launch beside `import gradio` (n={len(kept)}):")
+    print_row("launch -> loading screen on screen", [r["loading"] for r in kept])
     print_row("launch -> Gradio UI visible", [r["visible"] for r in kept])
     if sign_in:
         print_row("launch -> UI usable", [r["usable"] for r in kept])

@@ -265,7 +265,8 @@ def run_app(settings: Settings) -> int:
 
 def serve_headless(settings: Settings, t0: float) -> int:
     """The runtime's sequence from the main thread, until SIGINT/SIGTERM."""
-    from desktop_app.runtime import Cancelled, Runtime
+    from desktop_app.errors import Cancelled
+    from desktop_app.runtime import Runtime
     from desktop_app.signals import SignalWatcher, exit_if_threads_linger
 
     runtime = Runtime(settings, t0=t0)

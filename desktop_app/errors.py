@@ -48,3 +48,7 @@ class DamagedStoreError(StoreError):
     def __init__(self, message: str, *, path: Path) -> None:
         super().__init__(message)
         self.path = path
+
+
+class Cancelled(Exception):
+    """`Runtime.stop()` was called while the app was still starting."""

@@ -5,8 +5,8 @@ in uvicorn's style (`uvicorn/server.py`): open, start, watch, stop.
     start():  store -> Gradio build (now, or when asked) -> socket -> app
               -> server thread -> wait until started -> publish -> READY
     watch():  until asked to stop: the server thread alive, the UI built;
-              housekeeping at once and then hourly (expired sessions, old temp
-              files, a daily backup of the store)
+              housekeeping once the build is a few seconds behind, then hourly
+              (expired sessions, old temp files, a daily backup of the store)
     stop():   server asked to exit and joined -> store closed
     close():  lock released (the discovery file goes with it)
 
@@ -25,7 +25,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from desktop_app.errors import UserError
+from desktop_app import housekeeping
+from desktop_app.errors import Cancelled, UserError
 from desktop_app.identity import current
 from desktop_app.instance import InstanceLock, ask_to_show
 from desktop_app.paths import LAST_PORT, ensure_private_dir, read_private, write_private
@@ -41,14 +42,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 START_TIMEOUT_SECONDS = 120
-# How often watch() does the housekeeping (first: as it begins, off the path to
-# the first page). Hourly: a team server is never restarted.
+# How often watch() does the housekeeping. Hourly: a team server is never restarted.
 HOUSEKEEPING_SECONDS = 3600.0
+# Housekeeping waits while Gradio builds and this long after: the window's first
+# page of the UI is then loading (its ~60 files, its first events), and a sweep
+# of the temp files or the day's first backup beside it made it later.
+SETTLE_SECONDS = 3.0
 T = TypeVar("T")
-
-
-class Cancelled(Exception):
-    """`stop()` was called while the app was still starting."""
 
 
 class Runtime:
@@ -145,78 +145,23 @@ class Runtime:
                 write_private(self.settings.data_dir / LAST_PORT, str(self.server.port))
             except OSError as exc:  # the next launch takes another port: not worth an error
                 log.warning("could not save the server's port: %s", exc)
-        due, files_due = time.monotonic(), True
+        due, files_due, settled = time.monotonic(), True, 0.0
         while not self.should_exit.wait(0.25):
             if not self.server.alive and not self.should_exit.is_set():
                 raise UserError(f"{self.server.death_notice()} {if_server_dies}")
             if self.loader.error is not None:
                 raise self.loader.error
+            if self.loader.started and not self.loader.done:
+                settled = time.monotonic() + SETTLE_SECONDS
+            if time.monotonic() < settled:
+                continue  # the build, and the first page after it, come first
             if time.monotonic() >= due:
-                self.purge_sessions()
+                housekeeping.purge_sessions(self)
                 due, files_due = time.monotonic() + self.housekeeping_every, True
             if files_due and self.loader.done:  # the UI built: its own files are known, and kept
-                self.sweep_files()
-                self.back_up_daily()  # off the path to the first page too
+                housekeeping.sweep_files(self)
+                housekeeping.back_up_daily(self)
                 files_due = False
-
-    # -- housekeeping: what keeps a long run bounded (a failure is logged and
-    # tried again next time; only the store's steps hold the lock stop() waits for)
-    def purge_sessions(self) -> None:
-        """Sessions past their idle or absolute timeout are deleted: the gate
-        already refuses them, and without this the table only grows."""
-        store = self.store
-        try:
-            purged = self.unless_stopping(store.sessions.purge_expired) if store else 0
-        except Cancelled:
-            return
-        except Exception as exc:  # a busy or full disk must not end the app
-            log.warning("housekeeping: could not purge expired sessions, will try again: %s", exc)
-            return
-        log.info("housekeeping: %d expired session(s) purged", purged)
-
-    def sweep_files(self) -> None:
-        """Gradio's temp files nobody was given for --temp-max-age are deleted
-        (files.FileOwners.choose_stale says which stay)."""
-        store, loader = self.store, self.loader
-        if store is None or loader is None:
-            return
-        older_than = time.time() - self.settings.temp_max_age_seconds
-        try:
-            candidates = store.files.old_files(older_than)  # no lock: a walk may be long
-            removed = 0
-            if candidates and not self.should_exit.is_set():
-                stale = self.unless_stopping(lambda: store.files.choose_stale(
-                    candidates, older_than=older_than, live=store.sessions.live_bounds(),
-                    keep=loader.shared_files or ()))
-                removed = store.files.remove_if_still_old(stale, older_than)
-        except Cancelled:
-            return
-        except Exception as exc:
-            log.warning("housekeeping: could not remove old temporary files, will try again: %s", exc)
-            return
-        log.info("housekeeping: %d temporary file(s) removed", removed)
-
-    def back_up_daily(self) -> None:
-        """A checked copy of the store at most once a day in DATA_DIR/backups,
-        the newest --keep-backups kept: a damaged store can come back without
-        anyone having thought of it. From a connection of its own, so it holds
-        no lock of the app's (SQLite's backup API lets the app write meanwhile)."""
-        from desktop_app.store import backups
-
-        folder, keep = self.settings.dirs.backups, self.settings.keep_backups
-        if keep == 0 or self.settings.store_url is not None:  # PostgreSQL is backed up with its own tools
-            return
-        try:
-            if not backups.due(folder, time.time()):
-                return
-            ensure_private_dir(folder, what="backups folder", flag="--data-dir")
-            made = backups.make_backup(self.settings.dirs.db_path, backups.next_backup_path(folder, time.time()))
-            removed = backups.prune(folder, keep)
-        except Exception as exc:
-            log.warning("housekeeping: could not back up the store, will try again: %s", exc)
-            return
-        log.info("housekeeping: store backed up to %s (%d account(s)), %d old backup(s) removed",
-                 made.path.name, made.accounts, len(removed))
 
     def drain(self, timeout: float) -> None:
         """A team server asked to stop (SIGTERM): /readyz answers 503 from now on,

@@ -158,7 +158,12 @@ def test_the_daily_backup_keeps_the_newest_and_runs_once_a_day(data_dir: Path, t
         with launched_client(app.wait_ready()) as client:
             assert sign_in(client, "alice").status_code == 303
             assert client.get("/gradio/config").status_code == 200
-        time.sleep(1.5)  # the housekeeping runs once the UI is built, well within this
+        log_file = data_dir / "logs" / "desktop-app.log"
+        deadline = time.monotonic() + 60  # this launch's housekeeping: its sweep, then the backup's turn
+        while log_file.read_text().count("temporary file(s) removed") < 2:
+            assert time.monotonic() < deadline, app.log_tail()
+            time.sleep(0.2)
+        time.sleep(0.5)
     finally:
         app.stop()
     assert [b.path for b in backups.list_backups(folder)] == kept
@@ -197,6 +202,10 @@ def test_store_info_says_what_is_kept_where(data_dir: Path) -> None:
                 page = other.get("/login")
                 assert other.post("/login", data={"username": "bob", "password": PASSWORD, "remember": "1",
                                                   "csrf": csrf_from(page.text)}).status_code == 303
+            deadline = time.monotonic() + 60  # the day's first backup, once the UI's build has settled
+            while "store backed up" not in (data_dir / "logs" / "desktop-app.log").read_text():
+                assert time.monotonic() < deadline, app.log_tail()
+                time.sleep(0.2)
             r = run_cli("store", "info", *d)  # while the app runs
     finally:
         app.stop()

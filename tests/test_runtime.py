@@ -66,8 +66,10 @@ def wait_until(condition: Callable[[], bool], timeout: float = 30) -> None:
 
 
 def test_the_app_purges_expired_sessions_once_started(data_dir: Path) -> None:
+    """Once the UI is built (a slow one here): the housekeeping never runs beside
+    Gradio's build and the first page after it, the every-day launch's path."""
     seed_sessions(data_dir)
-    app = AppProcess(data_dir, "--session-idle", "7d")
+    app = AppProcess(data_dir, "--session-idle", "7d", "--ui", "tests.apps.slow_ui:build")
     try:
         app.wait_ready(timeout=120)
         wait_until(lambda: sessions_in(data_dir) == {"alice"})  # bob's is gone, alice's kept
@@ -76,6 +78,8 @@ def test_the_app_purges_expired_sessions_once_started(data_dir: Path) -> None:
         app.kill()
     log = (data_dir / "logs" / "desktop-app.log").read_text()
     assert "housekeeping: 1 expired session(s) purged" in log
+    assert "Gradio UI ready" in log, log  # housekeeping at once would have been done before the build
+    assert log.index("Gradio UI ready") < log.index("housekeeping:"), log
 
 
 def test_housekeeping_comes_back_while_the_app_runs(data_dir: Path) -> None:

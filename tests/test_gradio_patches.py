@@ -1,4 +1,4 @@
-"""Gradio's start-up work the shell skips (desktop_app/gradio_patches.py): in a
+"""Gradio's start-up work the shell skips (desktop_app/web/gradio_patches/): in a
 fresh interpreter, as the app's loader thread does it, each beside Gradio as it
 is; in the running app; and each patch's fallback when Gradio changes."""
 

@@ -80,7 +80,7 @@ class GradioLoader:
             # Before anything imports gradio: several of its modules (and
             # huggingface_hub's) read these variables once, at import.
             prepare_gradio_environment(self.settings)
-            gradio_patches.install()  # Gradio's start-up work it need not do (see gradio_patches.py)
+            gradio_patches.install()  # Gradio's start-up work it need not do (see gradio_patches/)
             with _no_garbage_collection():
                 importlib.import_module("gradio")
             self.host, self.app = build_mounted(self.settings, self.path)

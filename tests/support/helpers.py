@@ -218,7 +218,7 @@ def assert_one_line_error(result, *fragments: str) -> None:  # type: ignore[no-u
 
 
 def assert_gradio_patches_applied(data_dir: Path) -> None:
-    """The app's log says every Gradio start-up patch took (gradio_patches.py)."""
+    """The app's log says every Gradio start-up patch took (web/gradio_patches/)."""
     log = (data_dir / "logs" / "desktop-app.log").read_text()
     ready = [line for line in log.splitlines() if "Gradio patches applied" in line]
     assert ready and "not applied" not in ready[-1], ready

@@ -32,6 +32,7 @@ its own process group) is stopped. Prints numbers; asserts nothing.
 
     .venv/bin/python bench/window_start.py [--runs 7]
     .venv/bin/python bench/window_start.py --webview qt      # Qt WebEngine instead of the default
+    .venv/bin/python bench/window_start.py --kept-only --compare ../old  # kept launches alternating with ../old
     .venv/bin/python bench/window_start.py --command dist/desktop-app/desktop-app   # the frozen bundle
     (the frozen app cannot load the marker UI: no sign-in timing in its window,
     and of the kept-session launch only "-> Gradio UI visible")
@@ -88,11 +89,13 @@ def read_line(stream, what: str, timeout: float = 60) -> str:  # type: ignore[no
     return stream.readline()
 
 
-def start_app(args: list[str], env: dict[str, str], stdout=subprocess.DEVNULL) -> subprocess.Popen:  # type: ignore[no-untyped-def]
+def start_app(args: list[str], env: dict[str, str], stdout=subprocess.DEVNULL,  # type: ignore[no-untyped-def]
+              cwd: Path | None = None) -> subprocess.Popen:
     # Its own process group: the webview's helper processes (WebKit's, Qt's) are in
-    # it too, so stop_app can find any of them that outlive the app.
+    # it too, so stop_app can find any of them that outlive the app. `cwd`: which
+    # checkout `-m desktop_app` finds (--compare).
     return subprocess.Popen([*COMMAND, *args], stdout=stdout, stderr=subprocess.DEVNULL, text=True, env=env,
-                            start_new_session=True)
+                            start_new_session=True, cwd=cwd)
 
 
 def stop_app(proc: subprocess.Popen, timeout: float = 30) -> None:
@@ -255,7 +258,7 @@ def app_env(screen: Screen, run: int | str, *, sign_out: bool) -> dict[str, str]
 
 
 def launch_in_window(data_dir: Path, screen: Screen, run: int | str, *, sign_out: bool,
-                     marker: bool) -> tuple[Path, float, subprocess.Popen]:
+                     marker: bool, cwd: Path | None = None) -> tuple[Path, float, subprocess.Popen]:
     """Start the app on `screen` with a fresh log (its timestamps are read);
     returns the log, the launch time and the process."""
     log = data_dir / "logs" / "desktop-app.log"
@@ -263,7 +266,7 @@ def launch_in_window(data_dir: Path, screen: Screen, run: int | str, *, sign_out
     env = app_env(screen, run, sign_out=sign_out)
     extra = [*WINDOW_FLAGS, *(["--ui", "marker_ui:build"] if marker else [])]
     t0 = time.time()
-    return log, t0, start_app(["--data-dir", str(data_dir), *extra], env)
+    return log, t0, start_app(["--data-dir", str(data_dir), *extra], env, cwd=cwd)
 
 
 def window_run(data_dir: Path, screen: Screen, *, sign_in: bool, linger: float = 0.0,
@@ -327,10 +330,11 @@ def keep_me_signed_in(data_dir: Path, screen: Screen, *, marker: bool) -> None:
         stop_app(proc)
 
 
-def kept_session_run(data_dir: Path, screen: Screen, *, marker: bool, run: int) -> dict[str, float]:
+def kept_session_run(data_dir: Path, screen: Screen, *, marker: bool, run: int | str,
+                     cwd: Path | None = None) -> dict[str, float]:
     """One launch of a returning person: straight to the UI, no login page."""
     # No sign-out: it would end the kept session.
-    log, t0, proc = launch_in_window(data_dir, screen, f"kept{run}", sign_out=False, marker=marker)
+    log, t0, proc = launch_in_window(data_dir, screen, f"kept{run}", sign_out=False, marker=marker, cwd=cwd)
     result: dict[str, float] = {}
     try:
         window = wait_until("the window", lambda: screen.window_of(proc.pid))
@@ -361,10 +365,10 @@ def import_gradio_seconds() -> float:
     return time.perf_counter() - t0
 
 
-def package_used() -> str:
+def package_used(cwd: Path | None = None) -> str:
     """Where `-m desktop_app` finds the package from here (the current directory
     comes first on sys.path, before an editable install), as the app's child sees it."""
-    out = subprocess.run([sys.executable, "-c", "import desktop_app; print(desktop_app.__file__)"],
+    out = subprocess.run([sys.executable, "-c", "import desktop_app; print(desktop_app.__file__)"], cwd=cwd,
                          capture_output=True, text=True, env={**APP_ENV, "PYTHONPATH": str(BENCH_DIR)}, timeout=60)
     return out.stdout.strip() or out.stderr.strip().splitlines()[-1]
 
@@ -412,6 +416,31 @@ def chromium_sign_ins(data_dir: Path, runs: int) -> list[float]:
     return times
 
 
+def compare_checkouts(checkouts: list[Path], data_dir: Path, screen: Screen, runs: int) -> None:
+    """Kept-session launches alternating between checkouts (in a new random
+    order each round) on one data dir, so each sees the same store, web cache
+    and moment of the machine: this machine's speed drifts by tens of percent
+    within an hour, more than the changes being compared."""
+    import random
+
+    for checkout in checkouts:  # each compiles its bytecode and fills its caches; not counted
+        print(f"{checkout}: desktop_app from {package_used(checkout)}")
+        kept_session_run(data_dir, screen, marker=True, run="warm", cwd=checkout)
+    kept: dict[Path, list[dict[str, float]]] = {c: [] for c in checkouts}
+    imports = []
+    for i in range(runs):
+        for checkout in random.sample(checkouts, len(checkouts)):
+            kept[checkout].append(kept_session_run(data_dir, screen, marker=True, run=i + 1, cwd=checkout))
+        imports.append(import_gradio_seconds())
+    print(f"kept session, launches alternating between {len(checkouts)} checkouts (n={runs} each):")
+    print_row("import gradio (python -c)", imports)
+    for checkout, results in kept.items():
+        print(f"{checkout}:")
+        print_row("  launch -> loading screen", [r["loading"] for r in results])
+        print_row("  launch -> UI usable", [r["usable"] for r in results])
+        print(f"  {'usable / import gradio':32s} {statistics.median(r['usable'] for r in results) / statistics.median(imports):.2f}")
+
+
 def print_row(label: str, values: list[float]) -> None:
     print(f"{label:34s} median {statistics.median(values):6.3f} s   "
           f"min {min(values):.3f}  max {max(values):.3f}  (n={len(values)})")
@@ -424,7 +453,11 @@ def main() -> None:
     parser.add_argument("--webview", choices=("gtk", "qt"), help="the app's --webview (default: its own choice)")
     parser.add_argument("--kept-only", action="store_true",
                         help="only the kept-session launch (the every-day path), e.g. to compare two checkouts")
+    parser.add_argument("--compare", nargs="+", type=Path, metavar="CHECKOUT",
+                        help="with --kept-only: alternate each launch between this checkout and these")
     args = parser.parse_args()
+    if args.compare and (not args.kept_only or args.command):
+        parser.error("--compare goes with --kept-only, without --command")
     if args.command:
         COMMAND[:] = [args.command]
     if args.webview:
@@ -446,6 +479,8 @@ def main() -> None:
             chromium = chromium_sign_ins(data_dir, first_runs) if first_runs else []
             keep_me_signed_in(data_dir, screen, marker=sign_in)
             import_gradio_seconds()  # compiles what is not yet; not counted
+            if args.compare:
+                return compare_checkouts([Path.cwd(), *args.compare], data_dir, screen, args.runs)
             kept, imports = [], []
             for i in range(args.runs):  # interleaved: both see the same load on the machine
                 kept.append(kept_session_run(data_dir, screen, marker=sign_in, run=i + 1))

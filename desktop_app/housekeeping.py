@@ -31,6 +31,7 @@ def purge_sessions(runtime: Runtime) -> None:
         return
     log.info("housekeeping: %d expired session(s) purged", purged)
 
+
 def sweep_files(runtime: Runtime) -> None:
     """Gradio's temp files nobody was given for --temp-max-age are deleted
     (files.FileOwners.choose_stale says which stay)."""
@@ -52,6 +53,7 @@ def sweep_files(runtime: Runtime) -> None:
         log.warning("housekeeping: could not remove old temporary files, will try again: %s", exc)
         return
     log.info("housekeeping: %d temporary file(s) removed", removed)
+
 
 def back_up_daily(runtime: Runtime) -> None:
     """A checked copy of the store at most once a day in DATA_DIR/backups,

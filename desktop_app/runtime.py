@@ -44,10 +44,12 @@ log = logging.getLogger(__name__)
 START_TIMEOUT_SECONDS = 120
 # How often watch() does the housekeeping. Hourly: a team server is never restarted.
 HOUSEKEEPING_SECONDS = 3600.0
-# Housekeeping waits while Gradio builds and this long after: the window's first
-# page of the UI is then loading (its ~60 files, its first events), and a sweep
-# of the temp files or the day's first backup beside it made it later.
+# Housekeeping waits while Gradio builds and this long after. On the every-day
+# launch (a kept session) the window is then loading the UI (its ~60 files, its
+# first events), and the temp-file sweep or the day's first backup beside it
+# made that later. (Without a kept session the build ends while the person signs in.)
 SETTLE_SECONDS = 3.0
+HOLD_AT_MOST_SECONDS = 120.0  # a build that never ends must not stop the purge of expired sessions
 T = TypeVar("T")
 
 
@@ -145,15 +147,14 @@ class Runtime:
                 write_private(self.settings.data_dir / LAST_PORT, str(self.server.port))
             except OSError as exc:  # the next launch takes another port: not worth an error
                 log.warning("could not save the server's port: %s", exc)
-        due, files_due, settled = time.monotonic(), True, 0.0
+        began = due = time.monotonic()
+        files_due = True
         while not self.should_exit.wait(0.25):
             if not self.server.alive and not self.should_exit.is_set():
                 raise UserError(f"{self.server.death_notice()} {if_server_dies}")
             if self.loader.error is not None:
                 raise self.loader.error
-            if self.loader.started and not self.loader.done:
-                settled = time.monotonic() + SETTLE_SECONDS
-            if time.monotonic() < settled:
+            if self._building(began):
                 continue  # the build, and the first page after it, come first
             if time.monotonic() >= due:
                 housekeeping.purge_sessions(self)
@@ -162,6 +163,14 @@ class Runtime:
                 housekeeping.sweep_files(self)
                 housekeeping.back_up_daily(self)
                 files_due = False
+
+    def _building(self, began: float) -> bool:
+        """True while Gradio builds and SETTLE_SECONDS after; never past
+        HOLD_AT_MOST_SECONDS since `began` (a UI stuck on the network, say)."""
+        loader, now = self.loader, time.monotonic()
+        if loader is None or not loader.started or now - began > HOLD_AT_MOST_SECONDS:
+            return False
+        return loader.finished_at is None or now < loader.finished_at + SETTLE_SECONDS
 
     def drain(self, timeout: float) -> None:
         """A team server asked to stop (SIGTERM): /readyz answers 503 from now on,

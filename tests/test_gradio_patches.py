@@ -4,11 +4,15 @@ is; in the running app; and each patch's fallback when Gradio changes."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
+import threading
 import types
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -93,7 +97,7 @@ docs = {f"{c.__name__}.{e.event_name if hasattr(e, 'event_name') else e}": getat
 out["count"] = len(docs)
 out["digest"] = hashlib.sha256(repr(sorted(docs.items())).encode()).hexdigest()
 out["sample"] = docs["Button.click"][:60]
-out["ours"] = hasattr(gr.events.EventListener.set_doc, "__wrapped__")
+out["ours"] = type(gr.events.Template).__name__ == "CompiledOnce"
 """
 
 SSL = """
@@ -236,32 +240,67 @@ def test_a_gradio_that_renamed_its_internals_is_left_as_it_is() -> None:
     assert blocks.App is App  # type: ignore[attr-defined]
 
     class EventListener:
-        def set_doc(self, component, extra):  # type: ignore[no-untyped-def]  # another signature
+        def set_doc(self, component):  # type: ignore[no-untyped-def]
             return "gradio's own"
 
-    events = types.ModuleType("gradio.events")
+    events = types.ModuleType("gradio.events")  # an events.py that no longer renders with jinja2
     events.EventListener, events.Template = EventListener, str  # type: ignore[attr-defined]
-    assert not patches._patch_events(events)
-    assert EventListener().set_doc("Button", None) == "gradio's own"
+    assert not patches._patch_events(events) and events.Template is str  # type: ignore[attr-defined]
 
-    transports = types.ModuleType("httpx._transports.default")  # an httpx whose function changed
-
-    def create_ssl_context(verify, cert):  # type: ignore[no-untyped-def]
+    def create_ssl_context(verify, cert):  # type: ignore[no-untyped-def]  # an httpx whose function changed
         return "httpx's own"
 
-    transports.create_ssl_context = create_ssl_context  # type: ignore[attr-defined]
-    saved = sys.modules.get("httpx._transports.default")
-    sys.modules["httpx._transports.default"] = transports
-    try:
+    with fake_httpx_transports(create_ssl_context) as transports:
         assert patches.SharedSslContext().before(types.ModuleType("gradio.routes"))() is False
-        assert transports.create_ssl_context is create_ssl_context  # type: ignore[attr-defined]
-    finally:
-        if saved is not None:
-            sys.modules["httpx._transports.default"] = saved
+        assert transports.create_ssl_context is create_ssl_context
 
     caching = types.ModuleType("gradio.caching")  # a caching.py that no longer imports pandas as pd
     after = patches._defer_pandas(caching)
     assert not after() and not isinstance(sys.modules.get("pandas"), patches.DeferredModule)
+
+
+@contextlib.contextmanager
+def fake_httpx_transports(create_ssl_context: Callable[..., Any]) -> Iterator[Any]:
+    """`httpx._transports.default` as SharedSslContext finds it, for one test."""
+    transports = types.ModuleType("httpx._transports.default")
+    transports.create_ssl_context = create_ssl_context  # type: ignore[attr-defined]
+    saved = sys.modules.get("httpx._transports.default")
+    sys.modules["httpx._transports.default"] = transports
+    try:
+        yield transports
+    finally:
+        if saved is not None:
+            sys.modules["httpx._transports.default"] = saved
+        else:
+            del sys.modules["httpx._transports.default"]
+
+
+def test_only_the_importing_thread_shares_the_ssl_context_and_only_while_it_imports() -> None:
+    def create_ssl_context(verify=True, cert=None, trust_env=True):  # type: ignore[no-untyped-def]
+        return object()  # a new context each call, as httpx makes one
+
+    with fake_httpx_transports(create_ssl_context) as transports:
+        shared = patches.SharedSslContext()
+        after = shared.before(types.ModuleType("gradio.processing_utils"))
+        mine = transports.create_ssl_context()
+        assert transports.create_ssl_context() is mine  # this thread, while the module runs: shared
+        assert transports.create_ssl_context(verify=False) is not mine  # other arguments: httpx's own
+        others: list[object] = []
+        worker = threading.Thread(target=lambda: others.append(transports.create_ssl_context()))
+        worker.start()
+        worker.join()
+        assert others[0] is not mine  # another thread's client, meanwhile: its own context
+        assert after() is True and transports.create_ssl_context is create_ssl_context  # restored
+        # a module that made no client at import says so (the log then names it as not applied)
+        assert shared.before(types.ModuleType("gradio.workflow"))() is False
+
+        def someone_elses(verify=True, cert=None, trust_env=True):  # type: ignore[no-untyped-def]
+            return "someone else's"
+
+        after = shared.before(types.ModuleType("gradio.routes"))
+        transports.create_ssl_context = someone_elses  # replaced meanwhile: theirs stays
+        after()
+        assert transports.create_ssl_context is someone_elses
 
 
 def test_the_collector_pauses_only_for_the_build() -> None:

@@ -106,6 +106,35 @@ def test_housekeeping_comes_back_while_the_app_runs(data_dir: Path) -> None:
         runtime.close()
 
 
+def test_a_build_that_never_ends_does_not_stop_the_purge(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The housekeeping waits for the build, but not for ever (2 minutes in the
+    app, 1 s here): a UI stuck in its build still has its expired sessions go."""
+    from desktop_app import runtime as runtime_module
+    from tests.apps import blocked_ui
+
+    monkeypatch.setattr(runtime_module, "HOLD_AT_MOST_SECONDS", 1.0)
+    runtime = Runtime(make_settings(data_dir, ui="tests.apps.blocked_ui:build"), t0=time.perf_counter())
+    assert runtime.open()
+    watching = None
+    try:
+        runtime.start(build_now=True)
+        assert runtime.store is not None and runtime.loader is not None
+        runtime.store.accounts.create("dave", PASSWORD)
+        runtime.store.sessions.create("dave", {})
+        with contextlib.closing(sqlite3.connect(data_dir / "desktop-app.sqlite3")) as conn, conn:
+            conn.execute("UPDATE sessions SET last_seen = last_seen - 20 * 86400")
+        watching = threading.Thread(target=runtime.watch, kwargs={"if_server_dies": "stop"}, daemon=True)
+        watching.start()
+        wait_until(lambda: sessions_in(data_dir) == set(), timeout=60)
+        assert not runtime.loader.done  # purged while the build was still stuck
+    finally:
+        blocked_ui.RELEASE.set()
+        runtime.stop()
+        if watching is not None:
+            watching.join(10)
+        runtime.close()
+
+
 # -- housekeeping: Gradio's temp files do not pile up ------------------------------
 DAY = 86400
 

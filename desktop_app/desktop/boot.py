@@ -18,10 +18,10 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from desktop_app.errors import DamagedStoreError, UserError
+from desktop_app.errors import Cancelled, DamagedStoreError, UserError
 from desktop_app.identity import current
 from desktop_app.logs import FILE_ONLY
-from desktop_app.runtime import Cancelled, Runtime
+from desktop_app.runtime import Runtime
 from desktop_app.settings import Settings
 from desktop_app.signals import SignalWatcher
 

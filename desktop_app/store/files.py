@@ -105,7 +105,7 @@ class FileOwners:
         conn.execute("DELETE FROM user_files WHERE username = ?", (username,))
         return orphans
 
-    # -- housekeeping: old temp files (runtime.Runtime.sweep_files) -----------
+    # -- housekeeping: old temp files (housekeeping.sweep_files) -----------
     # Deleting is in three steps so that the slow ones (walking the folder,
     # unlinking) hold no lock: `old_files`, then `choose_stale` in one write
     # transaction, then `remove_if_still_old`.

@@ -46,6 +46,7 @@ class GradioLoader:
         # account may fetch them (see gradio_shield.py). None until built.
         self.shared_files: list[str] | None = None
         self.seconds: float | None = None
+        self.finished_at: float | None = None  # time.monotonic() when built or failed
         self._done = threading.Event()
         self._start_lock = threading.Lock()
         self._started = False
@@ -95,6 +96,7 @@ class GradioLoader:
             )
         finally:
             self.seconds = time.perf_counter() - t0
+            self.finished_at = time.monotonic()
             if self.error is None:
                 log.info("Gradio UI ready after %.2fs (%s)", self.seconds, gradio_patches.summary())
             else:  # the caller shows the error; the log keeps it too

@@ -32,14 +32,16 @@ frozen bundle. Each patch is measured in docs/performance.md.
 5. `gradio.events`: every component class renders the docstring of each of its
    event listeners as a Jinja template (`EventListener.set_doc`), compiling
    the same ~40 texts again for each class: 216 compilations, ~0.2 s of the
-   import here, for `__doc__` strings. Each text is compiled once and rendered
-   by Jinja as before, so every docstring is the same. Upstream: no issue found
-   (gradio/events.py, gradio/component_meta.py).
+   import here, for `__doc__` strings. The module's `Template` gives each text
+   compiled once (`CompiledOnce`); `set_doc` is Gradio's and renders with Jinja
+   as before. Upstream: no issue found (gradio/events.py, `set_doc`).
 6. `gradio.processing_utils`, `gradio.routes`, `gradio.workflow` each make an
-   httpx client or transport at import, for downloads and proxying this app
-   never does, and each loads certifi's CA bundle into a new SSL context. While
-   they run they share one (see `SharedSslContext`); every other httpx client
-   is made as before. Upstream: no issue found.
+   httpx client or transport at import (for a URL given as a component's
+   value, for `/proxy=`, for workflows), and each loads certifi's CA bundle
+   into a new SSL context. While they run, their thread gets one shared
+   context (`SharedSslContext`), verified as before; every other thread's
+   clients, and every client made later, are made as before. Upstream: no
+   issue found.
 
 The patches are in patches.py; this module is the hook that applies them.
 """

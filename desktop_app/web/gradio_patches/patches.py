@@ -169,27 +169,33 @@ def _patch_blocks(module: Any) -> bool:
 
 # --- 5. gradio.events: each listener's docstring template compiled once ------
 
+class CompiledOnce:
+    """Stands for `gradio.events.Template` (jinja2's): `Template(text)` gives the
+    template compiled the first time that text came, so `set_doc`, whatever it
+    does with it, renders with Jinja as before. Any other call: Jinja's own."""
+
+    def __init__(self, template: type) -> None:
+        self.__wrapped__ = template
+        self._compiled: dict[str, Any] = {}  # text -> its Template; ~40 texts, each compiled once
+        self._lock = threading.Lock()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs or len(args) != 1 or type(args[0]) is not str:
+            return self.__wrapped__(*args, **kwargs)
+        text = args[0]
+        with self._lock:
+            if text not in self._compiled:
+                self._compiled[text] = self.__wrapped__(text)
+            return self._compiled[text]
+
+
 def _patch_events(module: Any) -> bool:
-    listener = getattr(module, "EventListener", None)
-    original = getattr(listener, "set_doc", None)
     template = getattr(module, "Template", None)
-    if not callable(original) or _parameters(original) != ["self", "component"] or not isinstance(template, type):
-        return False
-    compiled: dict[str, Any] = {}  # docstring -> its Template; ~40 texts, each compiled once
-    lock = threading.Lock()
-
-    def set_doc(self: Any, component: str) -> None:
-        doc = getattr(getattr(self, "listener", None), "__doc__", None)
-        if not isinstance(doc, str) or not doc:
-            original(self, component)  # whatever Gradio does with it
-            return
-        with lock:
-            if doc not in compiled:
-                compiled[doc] = template(doc)
-        self.listener.__doc__ = compiled[doc].render(component=component)  # Jinja's own rendering
-
-    set_doc.__wrapped__ = original  # type: ignore[attr-defined]
-    listener.set_doc = set_doc  # type: ignore[union-attr]
+    listener = getattr(module, "EventListener", None)
+    if not isinstance(template, type) or template.__module__.split(".")[0] != "jinja2" or not callable(
+            getattr(listener, "set_doc", None)):
+        return False  # not the module we know: left as it is
+    module.Template = CompiledOnce(template)  # set_doc looks the name up at each call
     return True
 
 
@@ -197,13 +203,17 @@ def _patch_events(module: Any) -> bool:
 
 class SharedSslContext:
     """While the modules that make an httpx client at import run, httpx's
-    `create_ssl_context` hands the default context (verify=True, no client
-    cert) made once to all of them instead of loading certifi's CA bundle for
-    each (~22 ms a time here). Any other arguments, or once those modules have
-    run, httpx's own function as it is."""
+    `create_ssl_context` hands the thread running them the default context
+    (verify=True, no client cert) made once, instead of loading certifi's CA
+    bundle for each (~22 ms a time here). Any other thread or arguments, or once
+    those modules have run, httpx's own function as it is. `after` says whether
+    the module's code took a shared context (False: it no longer makes a client
+    at import, or not this way)."""
 
     def __init__(self) -> None:
         self._depth = 0
+        self._thread: int | None = None
+        self._hits = 0
         self._lock = threading.Lock()
         self._original: Callable[..., Any] | None = None
         self._made: dict[tuple[str | None, str | None], Any] = {}
@@ -215,28 +225,34 @@ class SharedSslContext:
             if self._depth == 0:
                 if not callable(original) or _parameters(original) != ["verify", "cert", "trust_env"]:
                     return lambda: False  # not the httpx we know: left as it is
-                self._original = original
+                self._original, self._thread = original, threading.get_ident()
                 transports.create_ssl_context = self._shared  # type: ignore[union-attr]
             self._depth += 1
+            hits_before = self._hits
 
         def after() -> bool:
             with self._lock:
                 self._depth -= 1
-                if self._depth == 0 and self._original is not None:
-                    transports.create_ssl_context = self._original  # type: ignore[union-attr]
-            return True
+                took = self._hits > hits_before
+                if self._depth == 0:
+                    self._thread = None
+                    if getattr(transports, "create_ssl_context", None) == self._shared:  # not if replaced since
+                        transports.create_ssl_context = self._original  # type: ignore[union-attr]
+            return took
 
         return after
 
     def _shared(self, verify: Any = True, cert: Any = None, trust_env: bool = True) -> Any:
         original = self._original
         assert original is not None
-        if verify is not True or cert is not None or not trust_env:
+        if verify is not True or cert is not None or not trust_env or threading.get_ident() != self._thread:
             return original(verify=verify, cert=cert, trust_env=trust_env)
         key = (os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))  # what httpx reads
-        if key not in self._made:
-            self._made[key] = original(verify=verify, cert=cert, trust_env=trust_env)
-        return self._made[key]
+        with self._lock:
+            self._hits += 1
+            if key not in self._made:
+                self._made[key] = original(verify=verify, cert=cert, trust_env=trust_env)
+            return self._made[key]
 
 
 def _import_or_none(name: str) -> Any:

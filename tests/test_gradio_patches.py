@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from desktop_app.web.gradio_patches import patches
+from desktop_app.web.gradio_patches import patches, swaps
 from tests.support.helpers import PASSWORD, AppProcess, assert_gradio_patches_applied, launched_client, run_cli, sign_in
 from tests.test_web import call_event
 
@@ -112,12 +112,22 @@ later = httpx.Client()._transport._pool._ssl_context  # a client made after the 
 out["later_shared"] = any(later is c for c in contexts)
 """
 
+PLUGINS = """
+import io, PIL.Image
+out["plugins_loaded"] = "PIL.PdfImagePlugin" in sys.modules  # one of Pillow's ~40 format plugins
+out["init_restored"] = PIL.Image.init.__module__ == "PIL.Image"
+buffer = io.BytesIO()
+PIL.Image.new("RGB", (4, 4), "red").save(buffer, format="TIFF")  # not preloaded: Pillow finds its plugin
+out["tiff_round_trip"] = PIL.Image.open(io.BytesIO(buffer.getvalue())).getpixel((0, 0))
+out["pdf_extension"] = PIL.Image.registered_extensions().get(".pdf")
+"""
+
 # Each interpreter: patched or not, and its checks in order (APPS patches Gradio: last).
 RUNS = {
-    "patched": (True, [("summary_off", SUMMARY.format(monitoring=False)), ("pandas", PANDAS),
+    "patched": (True, [("plugins", PLUGINS), ("summary_off", SUMMARY.format(monitoring=False)), ("pandas", PANDAS),
                        ("stub", STUB), ("docs", DOCS), ("ssl", SSL), ("apps", APPS)]),
     "monitoring": (True, [("summary_on", SUMMARY.format(monitoring=True))]),  # imports pandas for it
-    "plain": (False, [("summary_off", SUMMARY.format(monitoring=False)), ("pandas", PANDAS),
+    "plain": (False, [("plugins", PLUGINS), ("summary_off", SUMMARY.format(monitoring=False)), ("pandas", PANDAS),
                       ("stub", STUB), ("docs", DOCS), ("ssl", SSL), ("apps", APPS)]),
 }
 
@@ -163,6 +173,14 @@ def test_gradios_import_time_clients_share_one_verified_ssl_context(fresh: dict[
     assert patched["verified"] and plain["verified"]
     assert patched["ca_certs"] == plain["ca_certs"] and patched["ca_certs"][0] > 100
     assert not patched["later_shared"] and not plain["later_shared"]
+
+
+def test_pillows_plugins_wait_for_a_format_that_needs_them(fresh: dict[str, dict]) -> None:
+    patched, plain = fresh["patched"]["plugins"], fresh["plain"]["plugins"]
+    assert plain["plugins_loaded"] and not patched["plugins_loaded"]  # the reference: all imported at once
+    assert patched["init_restored"] and plain["init_restored"]
+    assert patched["tiff_round_trip"] == plain["tiff_round_trip"] == [255, 0, 0]
+    assert patched["pdf_extension"] == plain["pdf_extension"] == "PDF"
 
 
 def test_pandas_waits_for_its_first_use_and_hashes_the_same(fresh: dict[str, dict]) -> None:
@@ -211,7 +229,7 @@ def test_the_running_app_answers_events_without_pandas(tmp_path: Path) -> None:
     assert_gradio_patches_applied(data)
 
 
-def test_a_gradio_that_renamed_its_internals_is_left_as_it_is() -> None:
+def test_a_gradio_that_renamed_its_internals_is_left_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
     def create_or_modify_pyi(component_class, class_name):  # type: ignore[no-untyped-def]  # another signature
         return "gradio's own"
 
@@ -251,8 +269,16 @@ def test_a_gradio_that_renamed_its_internals_is_left_as_it_is() -> None:
         return "httpx's own"
 
     with fake_httpx_transports(create_ssl_context) as transports:
-        assert patches.SharedSslContext().before(types.ModuleType("gradio.routes"))() is False
+        assert swaps.SharedSslContext().before(types.ModuleType("gradio.routes"))() is False
         assert transports.create_ssl_context is create_ssl_context
+
+    import PIL
+    import PIL.Image
+
+    init = PIL.Image.init
+    monkeypatch.setattr(PIL, "__version__", "9.3.0")  # a Pillow that still needs Gradio's call
+    assert swaps.PluginsOnDemand().before(types.ModuleType("gradio.image_utils"))() is False
+    assert PIL.Image.init is init
 
     caching = types.ModuleType("gradio.caching")  # a caching.py that no longer imports pandas as pd
     after = patches._defer_pandas(caching)
@@ -280,7 +306,7 @@ def test_only_the_importing_thread_shares_the_ssl_context_and_only_while_it_impo
         return object()  # a new context each call, as httpx makes one
 
     with fake_httpx_transports(create_ssl_context) as transports:
-        shared = patches.SharedSslContext()
+        shared = swaps.SharedSslContext()
         after = shared.before(types.ModuleType("gradio.processing_utils"))
         mine = transports.create_ssl_context()
         assert transports.create_ssl_context() is mine  # this thread, while the module runs: shared

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import os
 import sys
 import threading
 import types
@@ -197,66 +196,3 @@ def _patch_events(module: Any) -> bool:
         return False  # not the module we know: left as it is
     module.Template = CompiledOnce(template)  # set_doc looks the name up at each call
     return True
-
-
-# --- 6. httpx clients made at Gradio's import: one SSL context ---------------
-
-class SharedSslContext:
-    """While the modules that make an httpx client at import run, httpx's
-    `create_ssl_context` hands the thread running them the default context
-    (verify=True, no client cert) made once, instead of loading certifi's CA
-    bundle for each (~22 ms a time here). Any other thread or arguments, or once
-    those modules have run, httpx's own function as it is. `after` says whether
-    the module's code took a shared context (False: it no longer makes a client
-    at import, or not this way)."""
-
-    def __init__(self) -> None:
-        self._depth = 0
-        self._thread: int | None = None
-        self._hits = 0
-        self._lock = threading.Lock()
-        self._original: Callable[..., Any] | None = None
-        self._made: dict[tuple[str | None, str | None], Any] = {}
-
-    def before(self, module: Any) -> Callable[[], bool]:
-        transports = sys.modules.get("httpx._transports.default") or _import_or_none("httpx._transports.default")
-        original = getattr(transports, "create_ssl_context", None)
-        with self._lock:
-            if self._depth == 0:
-                if not callable(original) or _parameters(original) != ["verify", "cert", "trust_env"]:
-                    return lambda: False  # not the httpx we know: left as it is
-                self._original, self._thread = original, threading.get_ident()
-                transports.create_ssl_context = self._shared  # type: ignore[union-attr]
-            self._depth += 1
-            hits_before = self._hits
-
-        def after() -> bool:
-            with self._lock:
-                self._depth -= 1
-                took = self._hits > hits_before
-                if self._depth == 0:
-                    self._thread = None
-                    if getattr(transports, "create_ssl_context", None) == self._shared:  # not if replaced since
-                        transports.create_ssl_context = self._original  # type: ignore[union-attr]
-            return took
-
-        return after
-
-    def _shared(self, verify: Any = True, cert: Any = None, trust_env: bool = True) -> Any:
-        original = self._original
-        assert original is not None
-        if verify is not True or cert is not None or not trust_env or threading.get_ident() != self._thread:
-            return original(verify=verify, cert=cert, trust_env=trust_env)
-        key = (os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))  # what httpx reads
-        with self._lock:
-            self._hits += 1
-            if key not in self._made:
-                self._made[key] = original(verify=verify, cert=cert, trust_env=trust_env)
-            return self._made[key]
-
-
-def _import_or_none(name: str) -> Any:
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None

@@ -112,22 +112,12 @@ later = httpx.Client()._transport._pool._ssl_context  # a client made after the 
 out["later_shared"] = any(later is c for c in contexts)
 """
 
-PLUGINS = """
-import io, PIL.Image
-out["plugins_loaded"] = "PIL.PdfImagePlugin" in sys.modules  # one of Pillow's ~40 format plugins
-out["init_restored"] = PIL.Image.init.__module__ == "PIL.Image"
-buffer = io.BytesIO()
-PIL.Image.new("RGB", (4, 4), "red").save(buffer, format="TIFF")  # not preloaded: Pillow finds its plugin
-out["tiff_round_trip"] = PIL.Image.open(io.BytesIO(buffer.getvalue())).getpixel((0, 0))
-out["pdf_extension"] = PIL.Image.registered_extensions().get(".pdf")
-"""
-
 # Each interpreter: patched or not, and its checks in order (APPS patches Gradio: last).
 RUNS = {
-    "patched": (True, [("plugins", PLUGINS), ("summary_off", SUMMARY.format(monitoring=False)), ("pandas", PANDAS),
+    "patched": (True, [("summary_off", SUMMARY.format(monitoring=False)), ("pandas", PANDAS),
                        ("stub", STUB), ("docs", DOCS), ("ssl", SSL), ("apps", APPS)]),
     "monitoring": (True, [("summary_on", SUMMARY.format(monitoring=True))]),  # imports pandas for it
-    "plain": (False, [("plugins", PLUGINS), ("summary_off", SUMMARY.format(monitoring=False)), ("pandas", PANDAS),
+    "plain": (False, [("summary_off", SUMMARY.format(monitoring=False)), ("pandas", PANDAS),
                       ("stub", STUB), ("docs", DOCS), ("ssl", SSL), ("apps", APPS)]),
 }
 
@@ -173,14 +163,6 @@ def test_gradios_import_time_clients_share_one_verified_ssl_context(fresh: dict[
     assert patched["verified"] and plain["verified"]
     assert patched["ca_certs"] == plain["ca_certs"] and patched["ca_certs"][0] > 100
     assert not patched["later_shared"] and not plain["later_shared"]
-
-
-def test_pillows_plugins_wait_for_a_format_that_needs_them(fresh: dict[str, dict]) -> None:
-    patched, plain = fresh["patched"]["plugins"], fresh["plain"]["plugins"]
-    assert plain["plugins_loaded"] and not patched["plugins_loaded"]  # the reference: all imported at once
-    assert patched["init_restored"] and plain["init_restored"]
-    assert patched["tiff_round_trip"] == plain["tiff_round_trip"] == [255, 0, 0]
-    assert patched["pdf_extension"] == plain["pdf_extension"] == "PDF"
 
 
 def test_pandas_waits_for_its_first_use_and_hashes_the_same(fresh: dict[str, dict]) -> None:
@@ -229,7 +211,7 @@ def test_the_running_app_answers_events_without_pandas(tmp_path: Path) -> None:
     assert_gradio_patches_applied(data)
 
 
-def test_a_gradio_that_renamed_its_internals_is_left_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_gradio_that_renamed_its_internals_is_left_as_it_is() -> None:
     def create_or_modify_pyi(component_class, class_name):  # type: ignore[no-untyped-def]  # another signature
         return "gradio's own"
 
@@ -271,14 +253,6 @@ def test_a_gradio_that_renamed_its_internals_is_left_as_it_is(monkeypatch: pytes
     with fake_httpx_transports(create_ssl_context) as transports:
         assert swaps.SharedSslContext().before(types.ModuleType("gradio.routes"))() is False
         assert transports.create_ssl_context is create_ssl_context
-
-    import PIL
-    import PIL.Image
-
-    init = PIL.Image.init
-    monkeypatch.setattr(PIL, "__version__", "9.3.0")  # a Pillow that still needs Gradio's call
-    assert swaps.PluginsOnDemand().before(types.ModuleType("gradio.image_utils"))() is False
-    assert PIL.Image.init is init
 
     caching = types.ModuleType("gradio.caching")  # a caching.py that no longer imports pandas as pd
     after = patches._defer_pandas(caching)
@@ -327,6 +301,37 @@ def test_only_the_importing_thread_shares_the_ssl_context_and_only_while_it_impo
         transports.create_ssl_context = someone_elses  # replaced meanwhile: theirs stays
         after()
         assert transports.create_ssl_context is someone_elses
+        assert shared.before(types.ModuleType("gradio.routes"))() is False  # and is never wrapped again
+        assert transports.create_ssl_context is someone_elses
+
+
+def test_nested_modules_each_report_their_own_use_and_a_second_thread_is_left_alone() -> None:
+    def create_ssl_context(verify=True, cert=None, trust_env=True):  # type: ignore[no-untyped-def]
+        return object()
+
+    with fake_httpx_transports(create_ssl_context) as transports:
+        shared = swaps.SharedSslContext()
+        outer = shared.before(types.ModuleType("gradio.processing_utils"))
+        inner = shared.before(types.ModuleType("gradio.routes"))  # imported by the outer one
+        transports.create_ssl_context()
+        assert inner() is True
+        assert outer() is False  # the client was the inner module's: the outer made none itself
+        assert transports.create_ssl_context is create_ssl_context
+
+        outer = shared.before(types.ModuleType("gradio.processing_utils"))
+        seen: list[object] = []
+
+        def second_thread() -> None:  # another thread imports one of those modules meanwhile
+            after = shared.before(types.ModuleType("gradio.workflow"))
+            seen.extend([transports.create_ssl_context(), after()])
+
+        worker = threading.Thread(target=second_thread)
+        worker.start()
+        worker.join()
+        assert seen[1] is False  # left as it is, and it got a context of its own
+        mine = transports.create_ssl_context()
+        assert seen[0] is not mine and outer() is True
+        assert transports.create_ssl_context is create_ssl_context
 
 
 def test_the_collector_pauses_only_for_the_build() -> None:
@@ -351,3 +356,19 @@ def test_the_collector_pauses_only_for_the_build() -> None:
     except RuntimeError:
         pass
     assert gc.isenabled()
+
+
+def test_a_patch_that_fails_to_prepare_leaves_the_module_to_load_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    from desktop_app.web import gradio_patches
+
+    def broken(module: types.ModuleType) -> Callable[[], bool]:
+        raise RuntimeError("a bug of ours")
+
+    class Inner:  # the finder's own loader
+        def exec_module(self, module: types.ModuleType) -> None:
+            module.ran = True  # type: ignore[attr-defined]
+
+    monkeypatch.setitem(gradio_patches._PATCHES, "gradio.example", ("an example", broken))
+    module = types.ModuleType("gradio.example")
+    gradio_patches._PatchingLoader(Inner()).exec_module(module)
+    assert module.ran and gradio_patches._outcome.pop("gradio.example") is False  # type: ignore[attr-defined]

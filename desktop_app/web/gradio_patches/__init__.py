@@ -42,15 +42,8 @@ frozen bundle. Each patch is measured in docs/performance.md.
    context (`SharedSslContext`), verified as before; every other thread's
    clients, and every client made later, are made as before. Upstream: no
    issue found.
-7. `gradio.image_utils`, `gradio.components.image`, `.annotated_image`,
-   `.imageslider` each call `PIL.Image.init()` at import, which imports all of
-   Pillow's ~40 format plugins (~50 modules), a workaround their own comment
-   says to remove once Pillow 9.4 is required (gradio-app/gradio#2843): since
-   9.4 Pillow imports a plugin itself the first time a format needs it. With
-   Pillow 9.4 or later, those calls do nothing in the importing thread.
-
-Patches 1-5 are in patches.py, 6 and 7 in swaps.py; this module is the hook
-that applies them.
+Patches 1-5 are in patches.py, 6 in swaps.py; this module is the hook that
+applies them.
 """
 
 from __future__ import annotations
@@ -61,15 +54,20 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from desktop_app.logs import FILE_ONLY
 from desktop_app.web.gradio_patches.patches import _defer_pandas, _patch_blocks, _patch_component_meta, _patch_events, _patch_queueing
-from desktop_app.web.gradio_patches.swaps import PluginsOnDemand, SharedSslContext
+from desktop_app.web.gradio_patches.swaps import SharedSslContext
 
 log = logging.getLogger(__name__)
 
 
 # --- the import hook ---------------------------------------------------------
 
-_SSL, _PIL = SharedSslContext(), PluginsOnDemand()
+_SSL = SharedSslContext()
+
+
+def _not_applied() -> bool:
+    return False
 
 
 def _after_only(patch: Callable[[Any], bool]) -> Callable[[Any], Callable[[], bool]]:
@@ -86,9 +84,6 @@ _PATCHES: dict[str, tuple[str, Callable[[Any], Callable[[], bool]]]] = {
     "gradio.events": ("each listener docstring compiled once", _after_only(_patch_events)),
     **{name: ("one SSL context for its httpx client", _SSL.before)
        for name in ("gradio.processing_utils", "gradio.routes", "gradio.workflow")},
-    **{name: ("Pillow's plugins imported when needed", _PIL.before)
-       for name in ("gradio.image_utils", "gradio.components.annotated_image", "gradio.components.image",
-                    "gradio.components.imageslider")},
 }
 
 
@@ -120,7 +115,12 @@ class _PatchingLoader(importlib.abc.Loader):
 
     def exec_module(self, module: Any) -> None:
         what, before = _PATCHES[module.__name__]
-        after = before(module)
+        try:
+            after = before(module)
+        except Exception:  # a patch of ours that fails must not cost the import: Gradio as it is
+            log.warning("%s: could not prepare its patch (%s)", module.__name__, what, exc_info=True,
+                        extra=FILE_ONLY)
+            after = _not_applied
         try:
             self.inner.exec_module(module)
         finally:

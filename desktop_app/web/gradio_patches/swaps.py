@@ -1,5 +1,5 @@
-"""Patches 6 and 7 (see __init__.py): a library function stood in for, in one
-thread, while some of Gradio's modules execute."""
+"""Patch 6 (see __init__.py): a library function stood in for, in one thread,
+while some of Gradio's modules execute."""
 
 from __future__ import annotations
 
@@ -12,23 +12,24 @@ from typing import Any
 
 from desktop_app.web.gradio_patches.patches import _parameters
 
-# --- 6 and 7: a function stood in for while some of Gradio's modules run -----
+# --- a function stood in for while some of Gradio's modules run ---------------
 
 _OWN = object()  # what a stand-in's answer() returns for "the original's answer, as it is"
 
 
 class WhileTheyRun:
     """While the modules it is listed for execute, `OWNER.NAME` is a stand-in
-    for the thread running them (any other thread gets the original), put back
-    after unless someone replaced it meanwhile. `after` says whether the
-    module's code got the stand-in's own answer (False: Gradio changed)."""
+    for the one thread running them (any other thread gets the original), put
+    back after unless someone replaced it meanwhile. `after` says whether that
+    module's own code got the stand-in's answer (False: Gradio changed). A
+    second thread importing one of those modules meanwhile is left as it is."""
 
     OWNER = NAME = ""
 
     def __init__(self) -> None:
-        self._depth, self._hits = 0, 0
         self._thread: int | None = None
-        self._lock = threading.Lock()
+        self._counts: list[int] = []  # one per module running, innermost last: its stand-in answers
+        self._lock = threading.RLock()
         self._original: Callable[..., Any] | None = None
 
     def accepts(self, original: Any) -> bool:
@@ -40,23 +41,26 @@ class WhileTheyRun:
     def before(self, module: Any) -> Callable[[], bool]:
         owner = sys.modules.get(self.OWNER) or _import_or_none(self.OWNER)
         with self._lock:
-            if self._depth == 0:
-                original = getattr(owner, self.NAME, None)
-                if not callable(original) or not self.accepts(original):
-                    return lambda: False  # not the library we know: left as it is
-                self._original, self._thread = original, threading.get_ident()
+            if not self._counts:
+                current = getattr(owner, self.NAME, None)
+                if self._original is not None and current is not self._original:
+                    return _not_applied  # someone else's function since: theirs stays as it is
+                if not callable(current) or not self.accepts(current):
+                    return _not_applied  # not the library we know: left as it is
+                self._original, self._thread = current, threading.get_ident()
                 setattr(owner, self.NAME, self._stand_in)
-            self._depth += 1
-            hits_before = self._hits
+            elif self._thread != threading.get_ident():
+                return _not_applied  # another thread's import meanwhile: the original for it
+            self._counts.append(0)
 
         def after() -> bool:
             with self._lock:
-                self._depth -= 1
-                if self._depth == 0:
+                took = self._counts.pop() > 0
+                if not self._counts:
                     self._thread = None
-                    if getattr(owner, self.NAME, None) == self._stand_in:
+                    if getattr(owner, self.NAME, None) == self._stand_in:  # not if replaced since
                         setattr(owner, self.NAME, self._original)
-                return self._hits > hits_before
+                return took
 
         return after
 
@@ -64,12 +68,16 @@ class WhileTheyRun:
         original = self._original
         assert original is not None
         if threading.get_ident() == self._thread:
-            with self._lock:
+            with self._lock:  # reentrant: an answer may import
                 value = self.answer(original, *args, **kwargs)
-                if value is not _OWN:
-                    self._hits += 1
+                if value is not _OWN and self._counts:
+                    self._counts[-1] += 1
                     return value
         return original(*args, **kwargs)
+
+
+def _not_applied() -> bool:
+    return False
 
 
 class SharedSslContext(WhileTheyRun):
@@ -93,23 +101,6 @@ class SharedSslContext(WhileTheyRun):
         if key not in self._made:
             self._made[key] = original(verify=verify, cert=cert, trust_env=trust_env)
         return self._made[key]
-
-
-class PluginsOnDemand(WhileTheyRun):
-    """7: `PIL.Image.init()` (importing every one of Pillow's ~40 format
-    plugins) is not run at Gradio's import: Pillow 9.4 and later import them
-    itself the first time a format needs them, which is why Gradio's own comment
-    on the call says to remove it then (gradio-app/gradio#2843)."""
-
-    OWNER, NAME = "PIL.Image", "init"
-
-    def accepts(self, original: Any) -> bool:
-        version = str(getattr(sys.modules.get("PIL"), "__version__", "")).split(".")[:2]
-        return _parameters(original) == [] and all(v.isdigit() for v in version) and (
-            tuple(int(v) for v in version) >= (9, 4))
-
-    def answer(self, original: Callable[..., Any]) -> Any:
-        return None  # Pillow calls init() itself when a format is not among the ones it preloads
 
 
 def _import_or_none(name: str) -> Any:

@@ -47,12 +47,16 @@ class VirtualDisplay:
         out = subprocess.run(["xdotool", *args], capture_output=True, text=True, env=self.env(), timeout=30)
         return out.stdout.strip()
 
-    def find_window(self, pid: int, timeout: float = 30) -> int:
+    def find_window(self, pid: int, timeout: float = 30, unless_exited: subprocess.Popen | None = None) -> int:
+        """The window's id; AssertionError past `timeout`, or at once if the
+        `unless_exited` process has ended (it will show no window)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             ids = self.xdotool("search", "--onlyvisible", "--pid", str(pid)).split()
             if ids:
                 return int(ids[-1])
+            if unless_exited is not None and unless_exited.poll() is not None:
+                raise AssertionError(f"pid {pid} exited ({unless_exited.returncode}) without a window")
             time.sleep(0.1)
         raise AssertionError(f"no visible window of pid {pid}")
 

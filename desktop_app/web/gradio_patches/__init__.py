@@ -56,7 +56,7 @@ from typing import Any
 
 from desktop_app.logs import FILE_ONLY
 from desktop_app.web.gradio_patches.patches import _defer_pandas, _patch_blocks, _patch_component_meta, _patch_events, _patch_queueing
-from desktop_app.web.gradio_patches.swaps import SharedSslContext
+from desktop_app.web.gradio_patches.swaps import SharedSslContext, not_applied
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +64,6 @@ log = logging.getLogger(__name__)
 # --- the import hook ---------------------------------------------------------
 
 _SSL = SharedSslContext()
-
-
-def _not_applied() -> bool:
-    return False
 
 
 def _after_only(patch: Callable[[Any], bool]) -> Callable[[Any], Callable[[], bool]]:
@@ -120,7 +116,7 @@ class _PatchingLoader(importlib.abc.Loader):
         except Exception:  # a patch of ours that fails must not cost the import: Gradio as it is
             log.warning("%s: could not prepare its patch (%s)", module.__name__, what, exc_info=True,
                         extra=FILE_ONLY)
-            after = _not_applied
+            after = not_applied
         try:
             self.inner.exec_module(module)
         finally:

@@ -56,7 +56,7 @@ def test_a_session_and_its_data_are_on_every_instance(instances: tuple[LiveServe
                 assert client.get("/gradio/", follow_redirects=False).status_code in (302, 303, 401)  # not let in
 
 
-def test_failed_sign_ins_count_across_instances(instances: tuple[LiveServer, LiveServer]) -> None:
+def test_failed_sign_ins_count_across_instances(instances: tuple[LiveServer, LiveServer], long_first_lock: int) -> None:
     first, second = instances
     for i in range(5):  # the policy's 5, alternating between the instances
         with (first if i % 2 else second).client() as client:

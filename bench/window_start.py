@@ -24,7 +24,9 @@
   beside it), -> Gradio UI on screen (its full-width Save button painted,
   disabled or not) and -> usable (the marker square), each launch followed by
   `import gradio` timed in a fresh interpreter (bytecode compiled), so both
-  see the same load on the machine; and their ratio.
+  see the same load on the machine; and their ratio. At that moment, the CPU
+  seconds each process of the app had used (the app, its GUI thread, WebKit's
+  or Qt's helpers) and how busy the machine's cores were since launch.
 
 Wall-clock times are compared with the time taken just before the process was
 spawned. Every wait is bounded; every app process (and its webview helpers, in
@@ -192,6 +194,42 @@ def gradio_ui_shown(screen: Screen, window, width: int, height: int) -> bool:  #
     return int((left & right).sum()) >= 20
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat_fields(path: str) -> tuple[str, list[str]] | None:
+    """A /proc stat file's command name and the fields after it, or None if gone."""
+    try:
+        raw = Path(path).read_text()
+    except OSError:
+        return None
+    return raw[raw.index("(") + 1:raw.rindex(")")], raw[raw.rindex(")") + 2:].split()
+
+
+def cpu_so_far(pid: int) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by each process of the app's
+    process group (start_app makes it its own), by name: "app" is the app
+    itself, "app main thread" its GUI thread, the rest WebKit's (or Qt's)
+    helpers. Linux /proc; empty elsewhere."""
+    used: dict[str, float] = {}
+    for entry in Path("/proc").iterdir() if Path("/proc/self/stat").exists() else ():
+        stat = _stat_fields(f"{entry}/stat") if entry.name.isdigit() else None
+        if stat is None or int(stat[1][2]) != pid:  # field 5: the process group
+            continue
+        name = "app" if int(entry.name) == pid else stat[0]
+        used[name] = used.get(name, 0.0) + (int(stat[1][11]) + int(stat[1][12])) / CLOCK_TICKS
+    main = _stat_fields(f"/proc/{pid}/task/{pid}/stat")
+    if main is not None:
+        used["app main thread"] = (int(main[1][11]) + int(main[1][12])) / CLOCK_TICKS
+    return used
+
+
+def machine_busy() -> tuple[int, int]:
+    """(all, idle) clock ticks of every core since boot, from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(fields), fields[3] + fields[4]
+
+
 def log_times(log: Path, t0: float) -> dict[str, float]:
     """The first time each milestone appears in the app's log, relative to t0."""
     found: dict[str, float] = {}
@@ -334,6 +372,7 @@ def kept_session_run(data_dir: Path, screen: Screen, *, marker: bool, run: int |
                      cwd: Path | None = None) -> dict[str, float]:
     """One launch of a returning person: straight to the UI, no login page."""
     # No sign-out: it would end the kept session.
+    busy_before = machine_busy() if Path("/proc/stat").exists() else None
     log, t0, proc = launch_in_window(data_dir, screen, f"kept{run}", sign_out=False, marker=marker, cwd=cwd)
     result: dict[str, float] = {}
     try:
@@ -349,6 +388,12 @@ def kept_session_run(data_dir: Path, screen: Screen, *, marker: bool, run: int |
         if marker:
             wait_until("the usable UI", lambda: magenta(screen.rgb(window, 0, 0, 48, 48)) > 1000, pause=0.002)
             result["usable"] = time.time() - t0
+        # Where the CPU went by then: the app's threads, WebKit's processes, and how
+        # busy both cores were (the bench's own polling and Xvfb included).
+        result.update({f"cpu.{name}": seconds for name, seconds in cpu_so_far(proc.pid).items()})
+        if busy_before is not None:
+            (all_now, idle_now), (all_then, idle_then) = machine_busy(), busy_before
+            result["cpu.machine busy"] = 1 - (idle_now - idle_then) / max(1, all_now - all_then)
         result.update({f"log.{k}": v for k, v in log_times(log, t0).items()})
     finally:
         stop_app(proc)
@@ -439,6 +484,19 @@ def compare_checkouts(checkouts: list[Path], data_dir: Path, screen: Screen, run
         print_row("  launch -> loading screen", [r["loading"] for r in results])
         print_row("  launch -> UI usable", [r["usable"] for r in results])
         print(f"  {'usable / import gradio':32s} {statistics.median(r['usable'] for r in results) / statistics.median(imports):.2f}")
+        print_cpu(results, "usable")
+
+
+def print_cpu(runs: list[dict[str, float]], moment: str) -> None:
+    """The CPU seconds each process had used when the UI was `moment` (medians)."""
+    names = sorted({k for r in runs for k in r if k.startswith("cpu.") and k != "cpu.machine busy"},
+                   key=lambda k: -statistics.median(r.get(k, 0.0) for r in runs))
+    if not names:
+        return
+    parts = [f"{k[4:]} {statistics.median(r.get(k, 0.0) for r in runs):.2f}" for k in names]
+    busy = [r["cpu.machine busy"] for r in runs if "cpu.machine busy" in r]
+    print(f"  CPU s used by UI {moment} (medians): " + ", ".join(parts)
+          + (f"; all cores {100 * statistics.median(busy):.0f} % busy since launch" if busy else ""))
 
 
 def print_row(label: str, values: list[float]) -> None:
@@ -518,6 +576,7 @@ def main() -> None:
         ("Gradio page loaded", "page2"))]
     print("  from the app's log, launch -> (medians): " + ", ".join(
         f"{label} {statistics.median(values):.3f}" for label, values in logged if values))
+    print_cpu(kept, key)
     timed = [r for r in kept if "page.usable" in r]
     if timed:
         print(f"  inside the page, from the navigation to /_launch (medians, n={len(timed)}): "

@@ -6,9 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import resource
-import selectors
 import socket
-import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -28,7 +26,7 @@ from desktop_app.web.app import create_app
 from desktop_app.web.csrf import csrf_cookie
 from desktop_app.web.http_protocol import HEADER_TIMEOUT_SECONDS, MAX_PENDING_HEADS
 from desktop_app.web.server import OPEN_FILES_CAP, ServerThread, bind_socket
-from tests.support.helpers import APP_COMMAND, PASSWORD, LiveServer, app_env, csrf_from, make_settings
+from tests.support.helpers import PASSWORD, AppProcess, LiveServer, csrf_from, make_settings
 
 
 def _sockets_of_this_process() -> Iterator[socket.socket]:
@@ -292,52 +290,26 @@ FLOOD = 245
 CHILD_FD_LIMIT = 256  # macOS's default soft limit
 
 
-def _start_app(data_dir: Path, log: Path, fd_limit: tuple[int, int]) -> tuple[subprocess.Popen[str], str]:
-    """`python -m desktop_app --headless` under an open file limit; returns it and its launch URL."""
-    env = app_env()
-    with log.open("w") as stderr:
-        child = subprocess.Popen(
-            [*APP_COMMAND, "--headless", "--data-dir", str(data_dir), "--log-dir", str(log.parent / "logs")],
-            stdout=subprocess.PIPE, stderr=stderr, text=True, env=env,
-            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, fd_limit),
-        )
-    assert child.stdout is not None
-    with selectors.DefaultSelector() as sel:
-        sel.register(child.stdout, selectors.EVENT_READ)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if sel.select(timeout=0.5):
-                line = child.stdout.readline()
-                if line.startswith("READY "):
-                    return child, line.split()[1]
-                if line == "":
-                    break
-    child.kill()
-    child.wait(10)
-    raise AssertionError(f"no READY line; stderr: {log.read_text()}")
-
-
-def _wait_for_ui(child: subprocess.Popen[str], log_dir: Path, timeout: float = 60) -> None:
+def _wait_for_ui(app: AppProcess, log_dir: Path, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and child.poll() is None:
+    while time.monotonic() < deadline and app.proc.poll() is None:
         if any("Gradio UI ready" in f.read_text() for f in log_dir.glob("*.log")):
             return
         time.sleep(0.1)
     logs = "".join(f.read_text() for f in log_dir.glob("*.log"))
-    raise AssertionError(f"the Gradio UI did not load (app {'ended' if child.poll() is not None else 'running'}): "
+    raise AssertionError(f"the Gradio UI did not load (app {'ended' if app.proc.poll() is not None else 'running'}): "
                          f"{logs[-1500:]}")
 
 
 @contextlib.contextmanager
-def app_process(tmp_path: Path, fd_limit: tuple[int, int]) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    child, launch = _start_app(tmp_path / "data", tmp_path / "stderr.txt", fd_limit)
+def app_process(tmp_path: Path, fd_limit: tuple[int, int]) -> Iterator[tuple[AppProcess, str]]:
+    """`python -m desktop_app --headless` under an open file limit; yields it and its launch URL."""
+    app = AppProcess(tmp_path / "data", "--log-dir", str(tmp_path / "logs"), fd_limit=fd_limit,
+                     stderr_to=tmp_path / "stderr.txt")
     try:
-        yield child, launch
+        yield app, app.wait_ready()
     finally:
-        child.kill()
-        child.wait(10)
-        assert child.stdout is not None
-        child.stdout.close()
+        app.kill()
 
 
 @contextlib.contextmanager
@@ -372,7 +344,7 @@ def test_a_flood_of_unfinished_heads_at_start_neither_delays_the_launch_nor_star
     the soft one cannot help), sent right after READY, while Gradio is still importing and
     needs descriptors of its own. The cap on waiting connections closes all but the newest
     few at once: the browser is served without waiting for the header timeout, and the UI builds."""
-    with app_process(tmp_path, (CHILD_FD_LIMIT, CHILD_FD_LIMIT)) as (child, launch):
+    with app_process(tmp_path, (CHILD_FD_LIMIT, CHILD_FD_LIMIT)) as (app, launch):
         assert not any("Gradio UI ready" in f.read_text() for f in (tmp_path / "logs").glob("*.log")), \
             "the UI was built before the flood: this test would prove nothing"
         with flood(launch) as flooding:
@@ -382,8 +354,8 @@ def test_a_flood_of_unfinished_heads_at_start_neither_delays_the_launch_nor_star
             while (left_open := sum(not _closed_now(sock) for sock in flooding)) > MAX_PENDING_HEADS \
                     and time.monotonic() < deadline:
                 time.sleep(0.05)
-            _wait_for_ui(child, tmp_path / "logs")
-        assert child.poll() is None, "the app ended"
+            _wait_for_ui(app, tmp_path / "logs")
+        assert app.proc.poll() is None, "the app ended"
     assert left_open <= MAX_PENDING_HEADS, f"{left_open} of the flood's connections left open"
     assert took < 3, f"the launch took {took:.1f}s"
 
@@ -395,8 +367,8 @@ def test_a_flood_right_at_start_is_absorbed_by_the_raised_open_file_limit(tmp_pa
     nor starves the import."""
     ours = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     hard = 4096 if ours == resource.RLIM_INFINITY else min(4096, ours)
-    with app_process(tmp_path, (CHILD_FD_LIMIT, hard)) as (child, launch), flood(launch):
+    with app_process(tmp_path, (CHILD_FD_LIMIT, hard)) as (app, launch), flood(launch):
         took = open_launch(launch, timeout=5)
-        assert resource.prlimit(child.pid, resource.RLIMIT_NOFILE) == (min(hard, OPEN_FILES_CAP), hard)
-        _wait_for_ui(child, tmp_path / "logs")
+        assert resource.prlimit(app.proc.pid, resource.RLIMIT_NOFILE) == (min(hard, OPEN_FILES_CAP), hard)
+        _wait_for_ui(app, tmp_path / "logs")
     assert took < 3, f"the launch took {took:.1f}s"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import resource
 import selectors
 import signal
 import subprocess
@@ -133,16 +134,24 @@ class AppProcess:
     """`python -m desktop_app --headless` as a child process, as a user runs it:
     the one way the tests launch the app (the window's WindowApp is one too).
     `headless=False`: as launched by a double-click (a window if it can open one).
-    `env`: see app_env. `data_dir=None`: the app's own default folders."""
+    `env`: see app_env. `data_dir=None`: the app's own default folders.
+    `fd_limit`: its open file limit (soft, hard), as a system may set it.
+    `stderr_to`: a file for its stderr instead of a pipe nobody reads while it
+    runs (a test that makes it write a lot there)."""
 
     def __init__(self, data_dir: Path | None, *args: str, env: Mapping[str, str | None] | None = None,
-                 command: Sequence[str] = APP_COMMAND, headless: bool = True, cwd: Path | None = None) -> None:
+                 command: Sequence[str] = APP_COMMAND, headless: bool = True, cwd: Path | None = None,
+                 fd_limit: tuple[int, int] | None = None, stderr_to: Path | None = None) -> None:
         self.data_dir = data_dir
-        self.proc = subprocess.Popen(
-            [*command, *(["--headless"] if headless else []), *(["--data-dir", str(data_dir)] if data_dir else []),
-             *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=app_env(env), cwd=cwd,
-        )
+        self.stderr_to = stderr_to
+        with contextlib.ExitStack() as files:
+            stderr = files.enter_context(stderr_to.open("w")) if stderr_to else subprocess.PIPE
+            self.proc = subprocess.Popen(
+                [*command, *(["--headless"] if headless else []), *(["--data-dir", str(data_dir)] if data_dir else []),
+                 *args],
+                stdout=subprocess.PIPE, stderr=stderr, text=True, env=app_env(env), cwd=cwd,
+                preexec_fn=(lambda: resource.setrlimit(resource.RLIMIT_NOFILE, fd_limit)) if fd_limit else None,
+            )
         self.launch: str | None = None  # the READY line's URL, with this launch's token
         self.url: str | None = None  # scheme://host:port
         self.started_after: float | None = None
@@ -187,8 +196,12 @@ class AppProcess:
         self._collect()
 
     def _collect(self) -> None:
-        assert self.proc.stdout is not None and self.proc.stderr is not None
-        if not self.proc.stderr.closed:
+        assert self.proc.stdout is not None
+        if self.proc.stderr is None:  # stderr_to
+            assert self.stderr_to is not None
+            self._stderr = self.stderr_to.read_text()
+            self.proc.stdout.close()
+        elif not self.proc.stderr.closed:
             self._stderr = self.proc.stderr.read()
             self.proc.stderr.close()
             self.proc.stdout.close()

@@ -170,13 +170,27 @@ def slow_instance(account: Path) -> Iterator[tuple[AppProcess, httpx.Client]]:
         app.kill()
 
 
+def wait_for_slow_event(app: AppProcess, state: str, timeout: float = 30) -> None:
+    """Until the slow event has saved `state` (tests/apps/slow_event_ui.py): a
+    sleep would guess how long starting it takes on a loaded machine."""
+    assert app.data_dir is not None
+    store = open_store(make_settings(app.data_dir))
+    try:
+        deadline = time.monotonic() + timeout
+        while store.sessions.get_user_value("alice", "slow") != state:
+            assert time.monotonic() < deadline, f"the slow event never said {state!r}: {app.log_tail()}"
+            time.sleep(0.05)
+    finally:
+        store.close()
+
+
 def test_sigterm_drains_the_event_in_flight_then_exits_0(account: Path) -> None:
     with slow_instance(account) as (app, browser):
         base = str(browser.base_url).rstrip("/")
         outcome: list[tuple[str, str]] = []
         event = threading.Thread(target=lambda: outcome.append(event_outcome(browser, "slow", [])))
         event.start()
-        time.sleep(1)  # the event runs (3 s): its result stream is open
+        wait_for_slow_event(app, "started")  # it runs (3 s), its result stream open
         app.proc.send_signal(signal.SIGTERM)
         time.sleep(0.3)
         with httpx.Client(base_url=base, timeout=10) as proxy:  # the proxy's health check

@@ -23,6 +23,7 @@ def build():  # type: ignore[no-untyped-def]
 
 
 def _slow(request) -> str:  # type: ignore[no-untyped-def]
+    user_data(request).set("slow", "started")  # a test waits for this rather than guessing with a sleep
     time.sleep(SECONDS)
     user_data(request).set("slow", "finished")  # seen in the store after the process is gone
     return "finished"

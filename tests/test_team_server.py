@@ -192,9 +192,11 @@ def test_sigterm_drains_the_event_in_flight_then_exits_0(account: Path) -> None:
         event.start()
         wait_for_slow_event(app, "started")  # it runs (3 s), its result stream open
         app.proc.send_signal(signal.SIGTERM)
-        time.sleep(0.3)
         with httpx.Client(base_url=base, timeout=10) as proxy:  # the proxy's health check
-            assert proxy.get("/readyz").status_code == 503
+            deadline = time.monotonic() + 2  # the event has ~3 s to run: the drain is still on then
+            while (ready := proxy.get("/readyz").status_code) != 503 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert ready == 503 and not outcome, (ready, outcome)  # a 503 while the event still ran
         event.join(30)
         assert outcome == [("complete", '["finished"]')]
         assert app.proc.wait(30) == 0

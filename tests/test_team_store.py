@@ -141,13 +141,23 @@ def test_revocation_holds_whatever_isolation_the_database_defaults_to(pg_url: st
         checked = one.authenticate("bob", "the old password")
         holder = psycopg.connect(pg_url)  # any writer, holding the lock a moment: both queue behind it
         holder.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+        watcher = psycopg.connect(pg_url, autocommit=True)
+
+        def queued(n: int) -> None:  # until n writers wait for the lock: the order is the test's, not the scheduler's
+            deadline = time.monotonic() + 10
+            while watcher.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                                  ).fetchone()[0] < n:  # type: ignore[index]
+                assert time.monotonic() < deadline, f"{n} writer(s) never queued for the lock"
+                time.sleep(0.02)
+
         change = threading.Thread(target=two.set_password, args=("bob", "the new password"))
         change.start()
-        time.sleep(0.5)
+        queued(1)
         made: list[object] = []
         session = threading.Thread(target=lambda: made.append(one.start_session(checked)))
         session.start()
-        time.sleep(0.5)
+        queued(2)
+        watcher.close()
         holder.rollback()
         holder.close()
         change.join(10)

@@ -8,6 +8,11 @@ from html import escape
 
 from desktop_app.identity import current
 
+# The spinner turns in 8 steps (10 frames a second), not smoothly (60): the loading
+# page stays on screen while Gradio imports, and a web engine painting without a GPU
+# (Qt WebEngine under Xvfb here) spent ~1.8 s of CPU on those frames in a kept-session
+# launch, beside the import on two cores: usable 5.14 -> 4.54 s (n=4 each,
+# alternating; WebKitGTK unchanged: docs/performance.md).
 _WINDOW_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{app}</title>
 <style>
@@ -15,7 +20,7 @@ html,body{{height:100%;margin:0}}
 body{{display:flex;align-items:center;justify-content:center;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#fafafa;color:#27272a}}
 main{{max-width:32rem;padding:2rem;text-align:center}}
 h1{{font-size:1.4rem;margin:0 0 1rem}}
-.spinner{{width:36px;height:36px;margin:0 auto 1.25rem;border:4px solid #e4e4e7;border-top-color:#ea580c;border-radius:50%;animation:spin .8s linear infinite}}
+.spinner{{width:36px;height:36px;margin:0 auto 1.25rem;border:4px solid #e4e4e7;border-top-color:#ea580c;border-radius:50%;animation:spin .8s steps(8) infinite}}
 @keyframes spin{{to{{transform:rotate(360deg)}}}}
 .error{{color:#991b1b}}
 .log{{font-size:.85rem;color:#71717a;word-break:break-all}}

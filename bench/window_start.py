@@ -206,6 +206,11 @@ def _stat_fields(path: str) -> tuple[str, list[str]] | None:
     return raw[raw.index("(") + 1:raw.rindex(")")], raw[raw.rindex(")") + 2:].split()
 
 
+def _cpu_seconds(fields: list[str]) -> float:
+    """utime + stime (fields 14 and 15 of a stat file) in seconds."""
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
 def cpu_so_far(pid: int) -> dict[str, float]:
     """CPU seconds (user + system) used so far by each process of the app's
     process group (start_app makes it its own), by name: "app" is the app
@@ -217,10 +222,10 @@ def cpu_so_far(pid: int) -> dict[str, float]:
         if stat is None or int(stat[1][2]) != pid:  # field 5: the process group
             continue
         name = "app" if int(entry.name) == pid else stat[0]
-        used[name] = used.get(name, 0.0) + (int(stat[1][11]) + int(stat[1][12])) / CLOCK_TICKS
+        used[name] = used.get(name, 0.0) + _cpu_seconds(stat[1])
     main = _stat_fields(f"/proc/{pid}/task/{pid}/stat")
     if main is not None:
-        used["app main thread"] = (int(main[1][11]) + int(main[1][12])) / CLOCK_TICKS
+        used["app main thread"] = _cpu_seconds(main[1])
     return used
 
 

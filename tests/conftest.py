@@ -92,9 +92,9 @@ def long_first_lock(monkeypatch: pytest.MonkeyPatch) -> int:
     refusal was expected). The counting and the later locks are the store's own."""
     from desktop_app.store import throttle
 
-    real = throttle.lock_seconds
-    monkeypatch.setattr(throttle, "lock_seconds", lambda failures: 60 if real(failures) == 1 else real(failures))
-    return 60
+    real, minute = throttle.lock_seconds, 60
+    monkeypatch.setattr(throttle, "lock_seconds", lambda failures: minute if real(failures) == 1 else real(failures))
+    return minute
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,8 @@ from desktop_app.identity import current
 
 # The spinner turns in 8 steps (10 frames a second), not smoothly (60): the loading
 # page stays on screen while Gradio imports, and a web engine painting without a GPU
-# (Qt WebEngine under Xvfb here) spent ~1.8 s of CPU on those frames in a kept-session
-# launch, beside the import on two cores: usable 5.14 -> 4.54 s (n=4 each,
+# (Qt WebEngine under Xvfb here) spent ~2.4 s of CPU on those frames in a kept-session
+# launch, beside the import on two cores: usable 5.63 -> 4.71 s (n=6 each,
 # alternating; WebKitGTK unchanged: docs/performance.md).
 _WINDOW_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{app}</title>

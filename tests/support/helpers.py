@@ -197,14 +197,15 @@ class AppProcess:
 
     def _collect(self) -> None:
         assert self.proc.stdout is not None
+        if self.proc.stdout.closed:  # collected already
+            return
         if self.proc.stderr is None:  # stderr_to
             assert self.stderr_to is not None
             self._stderr = self.stderr_to.read_text()
-            self.proc.stdout.close()
-        elif not self.proc.stderr.closed:
+        else:
             self._stderr = self.proc.stderr.read()
             self.proc.stderr.close()
-            self.proc.stdout.close()
+        self.proc.stdout.close()
 
     def stderr(self) -> str:
         if self.proc.poll() is None:
